@@ -1,0 +1,131 @@
+"""The finished charging-session record: what a session leaves behind.
+
+A record is immutable and JSON-serialisable through `to_dict`/`from_dict`. Its
+keys are a public contract (automations, exports and later features read
+them): keys are added, never renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .curve import CurvePoint
+
+ENERGY_SOURCE_METER = "meter"
+ENERGY_SOURCE_POWER = "power"
+
+# Flags a record may carry. Informative: the figures are still the best the
+# data allows; a flag says what happened on the way.
+FLAG_RESTARTED = "restarted"  # Home Assistant restarted or crashed during it
+FLAG_CLOSED_WHILE_DOWN = "closed_while_down"  # the car left while HA was down
+FLAG_DATA_GAP = "data_gap"  # a measurement was unavailable while charging
+FLAG_METER_RESET = "meter_reset"  # the energy counter restarted from zero
+FLAG_GLITCH_REJECTED = "glitch_rejected"  # an impossible reading was ignored
+FLAG_UNIT_CHANGED = "unit_changed"  # a source changed its unit mid-session
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(str(value))
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One charging session, from plug-in to unplug."""
+
+    id: str
+    entry_id: str
+    charger: str
+    charger_type: str
+    started_at: datetime
+    ended_at: datetime
+    charging_started_at: datetime | None
+    charging_ended_at: datetime | None
+    duration_s: int
+    charging_duration_s: int
+    energy_kwh: float
+    peak_power_kw: float | None
+    avg_power_kw: float | None
+    meter_start_kwh: float | None
+    meter_end_kwh: float | None
+    energy_source: str
+    flags: tuple[str, ...]
+    power_energy_kwh: float | None = None
+    curve: tuple[CurvePoint, ...] = field(default=(), repr=False)
+
+    @property
+    def curve_points(self) -> int:
+        """Return how many points the stored curve has."""
+        return len(self.curve)
+
+    def to_dict(self, *, include_curve: bool = False) -> dict[str, Any]:
+        """Return the record as plain JSON data; the curve only when asked."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "entry_id": self.entry_id,
+            "charger": self.charger,
+            "charger_type": self.charger_type,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "charging_started_at": _iso(self.charging_started_at),
+            "charging_ended_at": _iso(self.charging_ended_at),
+            "duration_s": self.duration_s,
+            "charging_duration_s": self.charging_duration_s,
+            "energy_kwh": self.energy_kwh,
+            "peak_power_kw": self.peak_power_kw,
+            "avg_power_kw": self.avg_power_kw,
+            "meter_start_kwh": self.meter_start_kwh,
+            "meter_end_kwh": self.meter_end_kwh,
+            "energy_source": self.energy_source,
+            "flags": list(self.flags),
+            "power_energy_kwh": self.power_energy_kwh,
+            "curve_points": self.curve_points,
+        }
+        if include_curve:
+            data["curve"] = [list(point) for point in self.curve]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionRecord:
+        """Rebuild a record from `to_dict(include_curve=True)` output."""
+        started_at = _parse_time(data["started_at"])
+        ended_at = _parse_time(data["ended_at"])
+        if started_at is None or ended_at is None:
+            raise ValueError("a session record needs started_at and ended_at")
+        curve = tuple(
+            (int(offset), None if kw is None else float(kw))
+            for offset, kw in data.get("curve", ())
+        )
+        return cls(
+            id=str(data["id"]),
+            entry_id=str(data["entry_id"]),
+            charger=str(data["charger"]),
+            charger_type=str(data["charger_type"]),
+            started_at=started_at,
+            ended_at=ended_at,
+            charging_started_at=_parse_time(data.get("charging_started_at")),
+            charging_ended_at=_parse_time(data.get("charging_ended_at")),
+            duration_s=int(data["duration_s"]),
+            charging_duration_s=int(data["charging_duration_s"]),
+            energy_kwh=float(data["energy_kwh"]),
+            peak_power_kw=_optional_float(data.get("peak_power_kw")),
+            avg_power_kw=_optional_float(data.get("avg_power_kw")),
+            meter_start_kwh=_optional_float(data.get("meter_start_kwh")),
+            meter_end_kwh=_optional_float(data.get("meter_end_kwh")),
+            energy_source=str(data["energy_source"]),
+            flags=tuple(str(flag) for flag in data.get("flags", ())),
+            power_energy_kwh=_optional_float(data.get("power_energy_kwh")),
+            curve=curve,
+        )

@@ -1,0 +1,732 @@
+"""The session state machine: samples in, session events and records out.
+
+Plain Python with no Home Assistant imports, so the same code runs in a unit
+test from a list of samples, in Home Assistant from the coordinator, and over
+a replay of recorded history. Time is always passed in; nothing here reads the
+clock.
+
+A session runs from plug-in to unplug. Without a status entity (a smart plug,
+a charger that exposes only power or energy), a session starts when power
+rises above the threshold and ends once power has stayed below it for the
+session timeout; its end is then the moment charging stopped. Inside a
+session, charging intervals come and go (smart-charging pauses).
+
+Energy comes from the meter when there is one (see `meter.py`), otherwise from
+integrating power over time (each power value holds until the next one, as a
+charger reports it). With both, the meter wins and the integrated power is
+kept as a cross-check (`power_energy_kwh`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+import logging
+from typing import Any
+
+from .charger_status import ChargerState
+from .curve import DEFAULT_MIN_STEP_S, CurveBuilder
+from .meter import MeterAccumulator
+from .session import (
+    ENERGY_SOURCE_METER,
+    ENERGY_SOURCE_POWER,
+    FLAG_CLOSED_WHILE_DOWN,
+    FLAG_DATA_GAP,
+    FLAG_GLITCH_REJECTED,
+    FLAG_RESTARTED,
+    SessionRecord,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# The most a charger of each type can deliver, in kW: 1-phase 50 A at 240 V,
+# 3-phase 63 A at 400 V (43 kW AC), and today's fastest DC. Readings that
+# would need more than this are physically impossible and rejected.
+MAX_POWER_KW: Mapping[str, float] = {
+    "ac_1_phase": 12.0,
+    "ac_3_phase": 44.0,
+    "dc": 400.0,
+}
+DEFAULT_MAX_POWER_KW = 44.0
+# A power reading above max power times this margin is a spike, not charging.
+POWER_SPIKE_MARGIN = 1.5
+
+SNAPSHOT_VERSION = 1
+
+
+def max_power_kw(charger_type: str) -> float:
+    """Return the most a charger of this type can physically deliver."""
+    return MAX_POWER_KW.get(charger_type, DEFAULT_MAX_POWER_KW)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSettings:
+    """What the tracker needs to know about the charger and the user's choices."""
+
+    entry_id: str
+    charger: str
+    charger_type: str
+    has_status: bool
+    has_power: bool
+    has_meter: bool
+    power_threshold_kw: float
+    min_session_energy_kwh: float
+    session_timeout: timedelta
+    # Power below the threshold for this long ends a charging interval; a car
+    # that pulses its draw at the end of charging stays one interval.
+    charging_stop_delay: timedelta = timedelta(seconds=60)
+    # Without a power entity, a meter that has not moved for this long means
+    # charging stopped (at the time of its last increment).
+    meter_idle_after: timedelta = timedelta(minutes=10)
+
+
+class SessionEventType(StrEnum):
+    """What happened to a session."""
+
+    SESSION_STARTED = "session_started"
+    CHARGING_STARTED = "charging_started"
+    CHARGING_STOPPED = "charging_stopped"
+    SESSION_ENDED = "session_ended"
+    SESSION_DISCARDED = "session_discarded"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """The current view of an active session."""
+
+    id: str
+    entry_id: str
+    charger: str
+    charger_type: str
+    started_at: datetime
+    charging_started_at: datetime | None
+    charging_ended_at: datetime | None
+    charging: bool
+    duration_s: int
+    charging_duration_s: int
+    energy_kwh: float
+    peak_power_kw: float | None
+    meter_start_kwh: float | None
+    energy_source: str
+    flags: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the session so far, keyed like a finished record."""
+        charging_h = self.charging_duration_s / 3600
+        return {
+            "id": self.id,
+            "entry_id": self.entry_id,
+            "charger": self.charger,
+            "charger_type": self.charger_type,
+            "started_at": _iso(self.started_at),
+            "ended_at": None,
+            "charging_started_at": _iso(self.charging_started_at),
+            "charging_ended_at": _iso(self.charging_ended_at),
+            "duration_s": self.duration_s,
+            "charging_duration_s": self.charging_duration_s,
+            "energy_kwh": round(self.energy_kwh, 4),
+            "peak_power_kw": _round(self.peak_power_kw, 3),
+            "avg_power_kw": round(self.energy_kwh / charging_h, 3)
+            if charging_h > 0
+            else None,
+            "meter_start_kwh": self.meter_start_kwh,
+            "meter_end_kwh": None,
+            "energy_source": self.energy_source,
+            "flags": list(self.flags),
+            "charging": self.charging,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    """A change in a session's life; `record` is set when it ended."""
+
+    type: SessionEventType
+    at: datetime
+    session_id: str
+    record: SessionRecord | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds(), 0.0)
+
+
+class _ActiveSession:
+    """Mutable state of the session in progress."""
+
+    def __init__(
+        self, session_id: str, started_at: datetime, curve: CurveBuilder
+    ) -> None:
+        self.id = session_id
+        self.started_at = started_at
+        self.charging_started_at: datetime | None = None
+        self.charging_ended_at: datetime | None = None
+        # Start of the open charging interval (None when not charging).
+        self.charging_since: datetime | None = None
+        # When power fell below the threshold inside the open interval.
+        self.pending_stop_at: datetime | None = None
+        self.charging_s = 0.0
+        self.peak_kw: float | None = None
+        self.meter: MeterAccumulator | None = None
+        self.power_energy_kwh = 0.0
+        self.curve = curve
+        self.flags: set[str] = set()
+        # Meter-only chargers: when the meter last moved, and at what power.
+        self.meter_moved_at: datetime | None = None
+        self.meter_run_start: datetime | None = None
+        self.meter_kw: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": _iso(self.started_at),
+            "charging_started_at": _iso(self.charging_started_at),
+            "charging_ended_at": _iso(self.charging_ended_at),
+            "charging_since": _iso(self.charging_since),
+            "pending_stop_at": _iso(self.pending_stop_at),
+            "charging_s": self.charging_s,
+            "peak_kw": self.peak_kw,
+            "meter": None if self.meter is None else self.meter.to_dict(),
+            "power_energy_kwh": self.power_energy_kwh,
+            "curve": self.curve.to_dict(),
+            "flags": sorted(self.flags),
+            "meter_moved_at": _iso(self.meter_moved_at),
+            "meter_run_start": _iso(self.meter_run_start),
+            "meter_kw": self.meter_kw,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> _ActiveSession:
+        started_at = _time(data["started_at"])
+        if started_at is None:
+            raise ValueError("an active session needs started_at")
+        session = cls(
+            str(data["id"]), started_at, CurveBuilder.from_dict(data["curve"])
+        )
+        session.charging_started_at = _time(data.get("charging_started_at"))
+        session.charging_ended_at = _time(data.get("charging_ended_at"))
+        session.charging_since = _time(data.get("charging_since"))
+        session.pending_stop_at = _time(data.get("pending_stop_at"))
+        session.charging_s = float(data.get("charging_s", 0.0))
+        peak = data.get("peak_kw")
+        session.peak_kw = None if peak is None else float(peak)
+        if (meter := data.get("meter")) is not None:
+            session.meter = MeterAccumulator.from_dict(meter)
+        session.power_energy_kwh = float(data.get("power_energy_kwh", 0.0))
+        session.flags = {str(flag) for flag in data.get("flags", ())}
+        session.meter_moved_at = _time(data.get("meter_moved_at"))
+        session.meter_run_start = _time(data.get("meter_run_start"))
+        meter_kw = data.get("meter_kw")
+        session.meter_kw = None if meter_kw is None else float(meter_kw)
+        return session
+
+
+class SessionTracker:
+    """Turns status, power and meter samples into sessions."""
+
+    def __init__(self, settings: TrackerSettings) -> None:
+        """Start with no session and nothing known about the charger."""
+        self.settings = settings
+        self._max_kw = max_power_kw(settings.charger_type)
+        self.status: ChargerState | None = None
+        self.power_kw: float | None = None
+        self._power_at: datetime | None = None
+        self._meter_kwh: float | None = None
+        self._meter_at: datetime | None = None
+        # The reading before the current one (meter-only session starts).
+        self._meter_before: tuple[float, datetime] | None = None
+        self.last_seen_at: datetime | None = None
+        self._active: _ActiveSession | None = None
+        self._last_session_id: str | None = None
+        # After a restart: the first known status decides whether the car left
+        # while Home Assistant was down.
+        self._awaiting_first_status = False
+        self.last_seen_before_restart: datetime | None = None
+
+    # ----------------------------------------------------------------- inputs
+
+    def status_changed(
+        self, state: ChargerState | None, at: datetime
+    ) -> list[SessionEvent]:
+        """Take a new charger status; None means unknown (a gap: no change)."""
+        self._seen(at)
+        events: list[SessionEvent] = []
+        if state is None:
+            return events
+        first_after_restart = self._awaiting_first_status
+        self._awaiting_first_status = False
+        self.status = state
+        if state is ChargerState.DISCONNECTED:
+            if self._active is not None:
+                if first_after_restart and self.last_seen_before_restart is not None:
+                    # The car left while Home Assistant was down: close the
+                    # session at the last moment we knew it was there.
+                    self._active.flags.add(FLAG_CLOSED_WHILE_DOWN)
+                    events += self._end(at, self.last_seen_before_restart)
+                else:
+                    events += self._end(at, at)
+            return events
+        if self._active is None:
+            events += self._start(at)
+        events += self._evaluate_charging(at)
+        return events
+
+    def power_changed(self, kw: float | None, at: datetime) -> list[SessionEvent]:
+        """Take a new power reading in kW; None means unknown (a gap)."""
+        self._seen(at)
+        if kw is not None and kw > self._max_kw * POWER_SPIKE_MARGIN:
+            _LOGGER.warning(
+                "%s: power reading %.1f kW is more than a %s charger can deliver;"
+                " ignored",
+                self.settings.charger,
+                kw,
+                self.settings.charger_type,
+            )
+            if self._active is not None:
+                self._active.flags.add(FLAG_GLITCH_REJECTED)
+            return []
+        if kw is not None and kw < 0:
+            # Charger meters read slightly negative at idle; we track charging
+            # only, so below zero is no power.
+            kw = 0.0
+        self._integrate_power(at)
+        self.power_kw = kw
+        self._power_at = at
+        active = self._active
+        if active is not None:
+            if kw is None:
+                if self.settings.has_meter:
+                    pass  # the meter covers the gap
+                else:
+                    active.flags.add(FLAG_DATA_GAP)
+            elif active.peak_kw is None or kw > active.peak_kw:
+                active.peak_kw = kw
+        return self._evaluate_charging(at)
+
+    def meter_changed(self, kwh: float | None, at: datetime) -> list[SessionEvent]:
+        """Take a new energy meter reading in kWh; None means unknown (a gap)."""
+        self._seen(at)
+        events: list[SessionEvent] = []
+        if self._active is None and self._meter_starts_session(kwh, at):
+            events += self._start_from_meter(at)
+        if kwh is not None and kwh != self._meter_kwh:
+            if self._meter_kwh is not None and self._meter_at is not None:
+                self._meter_before = (self._meter_kwh, self._meter_at)
+            self._meter_kwh = kwh
+            self._meter_at = at
+        if (active := self._active) is not None:
+            self._meter_add(active, kwh, at)
+        return events + self._evaluate_charging(at)
+
+    def _meter_add(
+        self, active: _ActiveSession, kwh: float | None, at: datetime
+    ) -> None:
+        if active.meter is None:
+            active.meter = MeterAccumulator(self._max_kw)
+        since = active.meter.last_at
+        update = active.meter.add(kwh, at)
+        if update.increment_kwh > 0 and since is not None:
+            self._meter_moved(active, since, at, update.increment_kwh)
+
+    def _meter_starts_session(self, kwh: float | None, at: datetime) -> bool:
+        """Meter-only chargers: does this reading show charging has begun?"""
+        if (
+            self.settings.has_power
+            or (self.settings.has_status and self.status is not None)
+            or kwh is None
+            or self._meter_kwh is None
+            or self._meter_at is None
+            or kwh <= self._meter_kwh
+        ):
+            return False
+        hours = _seconds(self._meter_at, at) / 3600
+        if hours <= 0:
+            return False
+        kw = (kwh - self._meter_kwh) / hours
+        return self.settings.power_threshold_kw <= kw <= self._max_kw
+
+    def _start_from_meter(self, at: datetime) -> list[SessionEvent]:
+        """Start a session from meter movement, crediting where it began.
+
+        A meter moves in steps: over an idle hour its first step looks like a
+        trickle; only the second step shows charging power. When the step
+        before this one was recent, charging began then: the session starts at
+        the estimated start of that step, from the reading before it.
+        """
+        if self._meter_kwh is None or self._meter_at is None:  # pragma: no cover
+            return []
+        last_kwh, last_at = self._meter_kwh, self._meter_at
+        start, baseline = last_at, (last_kwh, last_at)
+        before = self._meter_before
+        if before is not None and at - last_at < self.settings.meter_idle_after:
+            before_kwh, before_at = before
+            kw = (self._meter_kwh - before_kwh) / max(_seconds(last_at, at), 1) * 3600
+            step_h = (last_kwh - before_kwh) / kw if kw > 0 else 0.0
+            start = max(before_at, last_at - timedelta(hours=step_h))
+            baseline = before
+        events = self._start(start, baseline)
+        active = self._active
+        if active is not None and baseline != (last_kwh, last_at):
+            self._meter_add(active, last_kwh, last_at)
+        return events
+
+    def flag(self, flag: str) -> None:
+        """Mark the active session with something seen outside the engine."""
+        if self._active is not None:
+            self._active.flags.add(flag)
+
+    def tick(self, at: datetime) -> list[SessionEvent]:
+        """Let time pass: confirm stops, time out idle sessions."""
+        self._seen(at)
+        return self._evaluate_charging(at)
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def active(self) -> bool:
+        """Return True while a session is in progress."""
+        return self._active is not None
+
+    def live(self, at: datetime) -> LiveSession | None:
+        """Return the active session as it stands at `at`, without changing it."""
+        active = self._active
+        if active is None:
+            return None
+        energy, source = self._energy(active, self._open_power_kwh(active, at))
+        charging_s = active.charging_s
+        if active.charging_since is not None:
+            charging_s += _seconds(active.charging_since, at)
+        meter = active.meter
+        return LiveSession(
+            id=active.id,
+            entry_id=self.settings.entry_id,
+            charger=self.settings.charger,
+            charger_type=self.settings.charger_type,
+            started_at=active.started_at,
+            charging_started_at=active.charging_started_at,
+            charging_ended_at=active.charging_ended_at,
+            charging=active.charging_since is not None
+            and active.pending_stop_at is None,
+            duration_s=round(_seconds(active.started_at, at)),
+            charging_duration_s=round(charging_s),
+            energy_kwh=energy,
+            peak_power_kw=self._peak(active),
+            meter_start_kwh=None if meter is None else meter.start_kwh,
+            energy_source=source,
+            flags=tuple(sorted(active.flags | self._meter_flags(active))),
+        )
+
+    # -------------------------------------------------------------- snapshots
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return everything needed to resume after a restart (JSON data)."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "status": None if self.status is None else str(self.status),
+            "meter_kwh": self._meter_kwh,
+            "meter_at": _iso(self._meter_at),
+            "last_seen_at": _iso(self.last_seen_at),
+            "last_session_id": self._last_session_id,
+            "active": None if self._active is None else self._active.to_dict(),
+        }
+
+    @classmethod
+    def restore(
+        cls, settings: TrackerSettings, data: Mapping[str, Any]
+    ) -> SessionTracker:
+        """Resume from a snapshot taken before Home Assistant stopped or crashed.
+
+        Power continuity is broken (what power did while we were down is not
+        known; the meter, if any, recovers the energy), and an open charging
+        interval is provisionally stopped at the last moment we were running:
+        the first sample after the restart either continues it or confirms it.
+        """
+        tracker = cls(settings)
+        status = data.get("status")
+        tracker.status = None if status is None else ChargerState(status)
+        meter_kwh = data.get("meter_kwh")
+        tracker._meter_kwh = None if meter_kwh is None else float(meter_kwh)
+        tracker._meter_at = _time(data.get("meter_at"))
+        tracker.last_seen_at = _time(data.get("last_seen_at"))
+        tracker.last_seen_before_restart = tracker.last_seen_at
+        tracker._last_session_id = data.get("last_session_id")
+        if (active := data.get("active")) is not None:
+            session = _ActiveSession.from_dict(active)
+            session.flags.add(FLAG_RESTARTED)
+            if session.charging_since is not None and session.pending_stop_at is None:
+                session.pending_stop_at = tracker.last_seen_at
+            tracker._active = session
+            tracker._awaiting_first_status = settings.has_status
+        return tracker
+
+    # ---------------------------------------------------------------- private
+
+    def _seen(self, at: datetime) -> None:
+        if self.last_seen_at is None or at > self.last_seen_at:
+            self.last_seen_at = at
+
+    def _new_id(self, started_at: datetime) -> str:
+        """Return a stable id: start time (UTC) and the charger's entry.
+
+        Stable ids let a rebuild from history recognise sessions it already has.
+        """
+        stamp = started_at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+        base = f"{stamp}-{self.settings.entry_id[-8:].lower()}"
+        last = self._last_session_id
+        if last == base:
+            return f"{base}-2"
+        if last is not None and last.startswith(f"{base}-"):
+            return f"{base}-{int(last.rsplit('-', 1)[1]) + 1}"
+        return base
+
+    def _start(
+        self, at: datetime, meter_baseline: tuple[float, datetime] | None = None
+    ) -> list[SessionEvent]:
+        session = _ActiveSession(self._new_id(at), at, CurveBuilder(at))
+        self._last_session_id = session.id
+        if self.settings.has_meter:
+            session.meter = MeterAccumulator(self._max_kw)
+            if meter_baseline is not None:
+                session.meter.add(*meter_baseline)
+            elif self._meter_kwh is not None:
+                session.meter.add(self._meter_kwh, self._meter_at or at)
+        self._active = session
+        _LOGGER.debug("%s: session %s started", self.settings.charger, session.id)
+        return [SessionEvent(SessionEventType.SESSION_STARTED, at, session.id)]
+
+    def _charging_signal(self, at: datetime) -> bool | None:
+        """Return whether energy flows now; None when nothing tells."""
+        settings = self.settings
+        if settings.has_power:
+            if self.power_kw is None:
+                return None
+            return self.power_kw >= settings.power_threshold_kw
+        if self.status is ChargerState.CHARGING:
+            return True
+        active = self._active
+        if active is None or active.meter_moved_at is None:
+            return False
+        return (
+            at - active.meter_moved_at < settings.meter_idle_after
+            and (active.meter_kw or 0.0) >= settings.power_threshold_kw
+        )
+
+    def _evaluate_charging(self, at: datetime) -> list[SessionEvent]:
+        events: list[SessionEvent] = []
+        signal = self._charging_signal(at)
+        if self._active is None:
+            if signal and (not self.settings.has_status or self.status is None):
+                # No status entity (or it has told us nothing): power starts it.
+                events += self._start(at)
+            else:
+                return events
+        active = self._active
+        if active is None:
+            return events
+        if signal:
+            active.pending_stop_at = None
+            if active.charging_since is None:
+                begin = self._charging_begin(active, at)
+                active.charging_since = begin
+                if active.charging_started_at is None:
+                    active.charging_started_at = begin
+                events.append(
+                    SessionEvent(SessionEventType.CHARGING_STARTED, begin, active.id)
+                )
+        elif active.charging_since is not None:
+            # Below the threshold, or unknown (a gap): provisionally stopped at
+            # the first such moment. Below the threshold for the stop delay
+            # confirms it; an unknown lasting the session timeout does too.
+            if active.pending_stop_at is None:
+                active.pending_stop_at = self._stop_time(active, at)
+            waited = at - active.pending_stop_at
+            if (signal is False and waited >= self.settings.charging_stop_delay) or (
+                waited >= self.settings.session_timeout
+            ):
+                events += self._stop_charging(active, active.pending_stop_at)
+        if (
+            active.charging_since is None
+            and (not self.settings.has_status or self.status is None)
+            and self._timed_out(active, at)
+        ):
+            end = active.charging_ended_at or active.started_at
+            events += self._end(at, end)
+        return events
+
+    def _charging_begin(self, active: _ActiveSession, at: datetime) -> datetime:
+        """When charging began: now, or where the meter began to move."""
+        if (
+            not self.settings.has_power
+            and self.status is not ChargerState.CHARGING
+            and active.meter_run_start is not None
+        ):
+            return max(active.meter_run_start, active.started_at)
+        return at
+
+    def _stop_time(self, active: _ActiveSession, at: datetime) -> datetime:
+        if not self.settings.has_power and active.meter_moved_at is not None:
+            # A meter-only charger stopped when its meter last moved.
+            return max(active.meter_moved_at, active.charging_since or at)
+        return at
+
+    def _timed_out(self, active: _ActiveSession, at: datetime) -> bool:
+        last_activity = active.charging_ended_at or active.started_at
+        return at - last_activity >= self.settings.session_timeout
+
+    def _stop_charging(
+        self, active: _ActiveSession, stop_at: datetime
+    ) -> list[SessionEvent]:
+        if active.charging_since is None:
+            return []
+        stop_at = max(stop_at, active.charging_since)
+        active.charging_s += _seconds(active.charging_since, stop_at)
+        active.charging_since = None
+        active.pending_stop_at = None
+        active.charging_ended_at = stop_at
+        return [SessionEvent(SessionEventType.CHARGING_STOPPED, stop_at, active.id)]
+
+    def _integrate_power(self, at: datetime) -> None:
+        """Add the power held since the last reading to the active session."""
+        active = self._active
+        if (
+            active is None
+            or self.power_kw is None
+            or self._power_at is None
+            or at <= self._power_at
+        ):
+            return
+        start = max(self._power_at, active.started_at)
+        if at <= start:
+            return
+        active.power_energy_kwh += self.power_kw * _seconds(start, at) / 3600
+        if self.settings.has_power:
+            active.curve.add(start, at, self.power_kw)
+
+    def _open_power_kwh(self, active: _ActiveSession, at: datetime) -> float:
+        """Energy of the power value held from its reading until `at`."""
+        if self.power_kw is None or self._power_at is None:
+            return 0.0
+        start = max(self._power_at, active.started_at)
+        return self.power_kw * _seconds(start, at) / 3600
+
+    def _meter_moved(
+        self, active: _ActiveSession, since: datetime, at: datetime, kwh: float
+    ) -> None:
+        start = max(since, active.started_at)
+        hours = _seconds(start, at) / 3600
+        if hours <= 0:
+            return
+        kw = kwh / hours
+        previous = active.meter_moved_at
+        if previous is None or start - previous >= self.settings.meter_idle_after:
+            active.meter_run_start = start  # the meter starts moving again
+        active.meter_moved_at = at
+        active.meter_kw = kw
+        if not self.settings.has_power:
+            active.curve.add(start, at, min(kw, self._max_kw))
+
+    @staticmethod
+    def _meter_flags(active: _ActiveSession) -> set[str]:
+        return set() if active.meter is None else set(active.meter.flags)
+
+    def _energy(
+        self, active: _ActiveSession, open_power_kwh: float = 0.0
+    ) -> tuple[float, str]:
+        meter = active.meter
+        if meter is not None and meter.start_kwh is not None:
+            return meter.energy_kwh, ENERGY_SOURCE_METER
+        return active.power_energy_kwh + open_power_kwh, ENERGY_SOURCE_POWER
+
+    def _peak(self, active: _ActiveSession) -> float | None:
+        """Peak power: measured, or from the meter-derived curve.
+
+        A meter's steps make short curve segments noisy (a 0.1 kWh step read
+        at 40 or 50 s reads as 9 or 7.2 kW), so only segments of a full
+        compression step count, unless there are none.
+        """
+        if self.settings.has_power:
+            return active.peak_kw
+        points = active.curve.points()
+        segments = [
+            (end - start, kw)
+            for (start, kw), (end, _) in zip(points, points[1:], strict=False)
+            if kw
+        ]
+        full = [kw for length, kw in segments if length >= DEFAULT_MIN_STEP_S]
+        powers = full or [kw for _, kw in segments]
+        return max(powers) if powers else None
+
+    def _end(self, at: datetime, ended_at: datetime) -> list[SessionEvent]:
+        """Close the active session at `ended_at` (observed at `at`)."""
+        active = self._active
+        if active is None:
+            return []
+        events: list[SessionEvent] = []
+        ended_at = max(ended_at, active.started_at)
+        self._integrate_power(ended_at)
+        if active.charging_since is not None:
+            events += self._stop_charging(
+                active, min(active.pending_stop_at or ended_at, ended_at)
+            )
+        energy, source = self._energy(active)
+        if source == ENERGY_SOURCE_POWER and self.settings.has_meter:
+            # The meter never gave a valid reading during the session.
+            active.flags.add(FLAG_DATA_GAP)
+        meter = active.meter
+        charging_s = round(active.charging_s)
+        curve = tuple(active.curve.points(ended_at))
+        record = SessionRecord(
+            id=active.id,
+            entry_id=self.settings.entry_id,
+            charger=self.settings.charger,
+            charger_type=self.settings.charger_type,
+            started_at=active.started_at,
+            ended_at=ended_at,
+            charging_started_at=active.charging_started_at,
+            charging_ended_at=active.charging_ended_at,
+            duration_s=round(_seconds(active.started_at, ended_at)),
+            charging_duration_s=charging_s,
+            energy_kwh=round(energy, 4),
+            peak_power_kw=_round(self._peak(active), 3),
+            avg_power_kw=round(energy / (charging_s / 3600), 3)
+            if charging_s > 0
+            else None,
+            meter_start_kwh=None if meter is None else meter.start_kwh,
+            meter_end_kwh=None if meter is None else meter.last_kwh,
+            energy_source=source,
+            flags=tuple(sorted(active.flags | self._meter_flags(active))),
+            power_energy_kwh=round(active.power_energy_kwh, 4)
+            if self.settings.has_power
+            else None,
+            curve=curve,
+        )
+        self._active = None
+        if record.energy_kwh < self.settings.min_session_energy_kwh:
+            _LOGGER.info(
+                "%s: session %s drew %.3f kWh, below the %.3f kWh minimum;"
+                " discarded",
+                self.settings.charger,
+                record.id,
+                record.energy_kwh,
+                self.settings.min_session_energy_kwh,
+            )
+            events.append(
+                SessionEvent(SessionEventType.SESSION_DISCARDED, at, record.id, record)
+            )
+            return events
+        events.append(SessionEvent(SessionEventType.SESSION_ENDED, at, record.id, record))
+        return events
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
