@@ -113,7 +113,11 @@ def _power(kw: float, unit: str) -> str:
 
 
 def _energy(kwh: float, unit: str) -> str:
-    return f"{kwh * 1000:.1f}" if unit == "Wh" else f"{kwh:.4f}"
+    if unit == "Wh":
+        return f"{kwh * 1000:.1f}"
+    if unit == "MWh":
+        return f"{kwh / 1000:.7f}"
+    return f"{kwh:.4f}"
 
 
 def easee_evening(start: datetime, *, meter_start_kwh: float = 1520.0) -> Trace:

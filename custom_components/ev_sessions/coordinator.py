@@ -1,0 +1,481 @@
+"""The coordinator: one per charger, between Home Assistant and the engine.
+
+It subscribes to the source entities, turns their states into plain samples
+(numbers in kW/kWh, a charger state), hands them to the `SessionTracker`,
+persists what the tracker and history hold, publishes a view for the entities
+and fires events. It does no session arithmetic of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_interval,
+)
+from homeassistant.helpers.start import async_at_started
+from homeassistant.util import dt as dt_util
+
+from .charger_status import ChargerState, map_status
+from .const import (
+    CONF_CHARGER_TYPE,
+    CONF_CHARGING_STATES,
+    CONF_CONNECTED_STATES,
+    CONF_DISCONNECTED_STATES,
+    CONF_ENERGY_ENTITY,
+    CONF_MIN_SESSION_ENERGY_KWH,
+    CONF_POWER_ENTITY,
+    CONF_POWER_THRESHOLD_W,
+    CONF_SESSION_TIMEOUT_MINUTES,
+    CONF_STATUS_ENTITY,
+    DEFAULT_CHARGER_TYPE,
+    DEFAULT_MIN_SESSION_ENERGY_KWH,
+    DEFAULT_POWER_THRESHOLD_W,
+    DEFAULT_SESSION_TIMEOUT_MINUTES,
+    DOMAIN,
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_STARTED,
+    ISSUE_SOURCE_ENTITY_MISSING,
+    ISSUE_UNKNOWN_STATUS_STATE,
+    ISSUE_UNSUPPORTED_UNIT,
+)
+from .history import SessionHistory
+from .session import FLAG_UNIT_CHANGED, SessionRecord
+from .session_tracker import (
+    LiveSession,
+    SessionEvent,
+    SessionEventType,
+    SessionTracker,
+    TrackerSettings,
+)
+from .store import SessionStore
+from .units import UnsupportedUnitError, energy_kwh, power_kw
+
+_LOGGER = logging.getLogger(__name__)
+
+# Entities are refreshed at most this often while samples stream in; session
+# and charging changes are published at once. A 1 Hz power sensor thus costs
+# the recorder a row per sensor every 30 s, not every second.
+PUBLISH_INTERVAL = timedelta(seconds=30)
+TICK_INTERVAL = timedelta(seconds=30)
+
+STATUS_IDLE = "idle"
+STATUS_CONNECTED = "connected"
+STATUS_CHARGING = "charging"
+STATUS_OPTIONS = [STATUS_IDLE, STATUS_CONNECTED, STATUS_CHARGING]
+
+type EventListener = Callable[[SessionEvent, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerView:
+    """What the entities show: the charger now, its session, its totals."""
+
+    status: str
+    live: LiveSession | None
+    last: SessionRecord | None
+    total_energy_kwh: float
+    sessions: int
+
+
+def tracker_settings(entry: ConfigEntry) -> TrackerSettings:
+    """Build the engine's settings from the entry's options."""
+    options = entry.options
+    return TrackerSettings(
+        entry_id=entry.entry_id,
+        charger=entry.title,
+        charger_type=options.get(CONF_CHARGER_TYPE, DEFAULT_CHARGER_TYPE),
+        has_status=bool(options.get(CONF_STATUS_ENTITY)),
+        has_power=bool(options.get(CONF_POWER_ENTITY)),
+        has_meter=bool(options.get(CONF_ENERGY_ENTITY)),
+        power_threshold_kw=float(
+            options.get(CONF_POWER_THRESHOLD_W, DEFAULT_POWER_THRESHOLD_W)
+        )
+        / 1000,
+        min_session_energy_kwh=float(
+            options.get(CONF_MIN_SESSION_ENERGY_KWH, DEFAULT_MIN_SESSION_ENERGY_KWH)
+        ),
+        session_timeout=timedelta(
+            minutes=float(
+                options.get(
+                    CONF_SESSION_TIMEOUT_MINUTES, DEFAULT_SESSION_TIMEOUT_MINUTES
+                )
+            )
+        ),
+    )
+
+
+class EvSessionsCoordinator:
+    """Feeds one charger's source entities to the engine and publishes results."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare (nothing is read or subscribed yet)."""
+        self.hass = hass
+        self.entry = entry
+        options = entry.options
+        self.status_entity_id: str | None = options.get(CONF_STATUS_ENTITY)
+        self.power_entity_id: str | None = options.get(CONF_POWER_ENTITY)
+        self.energy_entity_id: str | None = options.get(CONF_ENERGY_ENTITY)
+        self._charging_states = tuple(options.get(CONF_CHARGING_STATES, ()))
+        self._connected_states = tuple(options.get(CONF_CONNECTED_STATES, ()))
+        self._disconnected_states = tuple(options.get(CONF_DISCONNECTED_STATES, ()))
+        self.settings = tracker_settings(entry)
+        self.tracker = SessionTracker(self.settings)
+        self.history = SessionHistory()
+        self.store = SessionStore(hass, entry.entry_id)
+        self.view = self._build_view(dt_util.utcnow())
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._event_listeners: list[EventListener] = []
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._last_publish: datetime | None = None
+        self._units: dict[str, str | None] = {}
+        self._unknown_states: set[str] = set()
+        self._open_issues: set[str] = set()
+        self.samples = 0
+
+    # ------------------------------------------------------------- lifecycle
+
+    async def async_load(self) -> None:
+        """Read the store and resume the session that was active, if any."""
+        active, history = await self.store.async_load()
+        if history is not None:
+            self.history = SessionHistory.from_dict(history)
+        if active is not None:
+            self.tracker = SessionTracker.restore(self.settings, active)
+            if self.tracker.active:
+                _LOGGER.info(
+                    "%s: resuming the session that was active when Home Assistant"
+                    " stopped (last seen %s)",
+                    self.entry.title,
+                    self.tracker.last_seen_at,
+                )
+        self.view = self._build_view(dt_util.utcnow())
+
+    @callback
+    def async_start(self) -> None:
+        """Subscribe to the sources and take their current states."""
+        sources = self.source_entity_ids
+        self._unsubscribe.append(
+            async_track_state_change_event(self.hass, sources, self._on_state_event)
+        )
+        measured = [
+            entity_id
+            for entity_id in (self.power_entity_id, self.energy_entity_id)
+            if entity_id
+        ]
+        self._unsubscribe.append(
+            async_track_state_report_event(self.hass, measured, self._on_state_event)
+        )
+        self._unsubscribe.append(
+            async_track_time_interval(self.hass, self._on_tick, TICK_INTERVAL)
+        )
+        now = dt_util.utcnow()
+        # The meter first: energy drawn while Home Assistant was down is
+        # credited before the status may close the session.
+        for entity_id in (
+            self.energy_entity_id,
+            self.power_entity_id,
+            self.status_entity_id,
+        ):
+            if entity_id and (state := self.hass.states.get(entity_id)) is not None:
+                self._process(entity_id, state, now)
+        self._handle(self.tracker.tick(now), now)
+        self._publish(force=True)
+        self._unsubscribe.append(async_at_started(self.hass, self._check_sources))
+
+    async def async_shutdown(self) -> None:
+        """Unsubscribe and write the store now, so a reload resumes exactly."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+        await self.store.async_flush(self.tracker.snapshot, self.history.to_dict)
+
+    @property
+    def source_entity_ids(self) -> list[str]:
+        """Return the configured source entities."""
+        return [
+            entity_id
+            for entity_id in (
+                self.status_entity_id,
+                self.power_entity_id,
+                self.energy_entity_id,
+            )
+            if entity_id
+        ]
+
+    # ------------------------------------------------------------ listeners
+
+    @callback
+    def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update_callback` whenever the view changes; returns a remover."""
+        self._listeners.append(update_callback)
+        return lambda: self._listeners.remove(update_callback)
+
+    @callback
+    def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
+        """Call `listener` for every session event; returns a remover."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    # -------------------------------------------------------------- samples
+
+    @callback
+    def _on_state_event(
+        self, event: Event[EventStateChangedData] | Event[EventStateReportedData]
+    ) -> None:
+        entity_id = event.data["entity_id"]
+        new_state = event.data["new_state"]
+        if new_state is None:
+            self._source_missing(entity_id)
+            now = dt_util.utcnow()
+            self._handle(self._feed_gap(entity_id, now), now)
+            self._publish()
+            return
+        self._process(entity_id, new_state, new_state.last_reported)
+        self._publish()
+
+    @callback
+    def _on_tick(self, now: datetime) -> None:
+        self._handle(self.tracker.tick(now), now)
+        self._schedule_save()
+        self._publish(force=True)
+
+    @callback
+    def _process(self, entity_id: str, state: State, at: datetime) -> None:
+        """Turn one source state into a sample for the engine."""
+        self.samples += 1
+        self._resolve_issue(f"{ISSUE_SOURCE_ENTITY_MISSING}_{entity_id}")
+        if entity_id == self.status_entity_id:
+            events = self.tracker.status_changed(self._charger_state(state), at)
+        elif entity_id == self.power_entity_id:
+            events = self.tracker.power_changed(
+                self._number(state, power_kw), at
+            )
+        else:
+            events = self.tracker.meter_changed(self._number(state, energy_kwh), at)
+        self._handle(events, at)
+        self._schedule_save()
+
+    def _feed_gap(self, entity_id: str, at: datetime) -> list[SessionEvent]:
+        if entity_id == self.status_entity_id:
+            return self.tracker.status_changed(None, at)
+        if entity_id == self.power_entity_id:
+            return self.tracker.power_changed(None, at)
+        return self.tracker.meter_changed(None, at)
+
+    def _number(
+        self, state: State, parse: Callable[[str | None, str | None], float | None]
+    ) -> float | None:
+        """Return the state in kW/kWh; None for a gap or a reading to ignore."""
+        if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return None
+        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        entity_id = state.entity_id
+        issue_id = f"{ISSUE_UNSUPPORTED_UNIT}_{entity_id}"
+        try:
+            value = parse(state.state, unit)
+        except UnsupportedUnitError:
+            if issue_id not in self._open_issues:
+                _LOGGER.warning(
+                    "%s: %s reports %r in the unit %r, which ev_sessions cannot"
+                    " convert; its readings are ignored until that changes",
+                    self.entry.title,
+                    entity_id,
+                    state.state,
+                    unit,
+                )
+            self._raise_issue(
+                issue_id,
+                ISSUE_UNSUPPORTED_UNIT,
+                {"entity_id": entity_id, "unit": str(unit)},
+            )
+            return None
+        self._resolve_issue(issue_id)
+        if value is None:
+            _LOGGER.debug(
+                "%s: %s is %r, not a number; treated as a gap",
+                self.entry.title,
+                entity_id,
+                state.state,
+            )
+            return None
+        previous = self._units.get(entity_id)
+        if previous is not None and previous != unit:
+            _LOGGER.info(
+                "%s: %s changed its unit from %s to %s; readings are converted",
+                self.entry.title,
+                entity_id,
+                previous,
+                unit,
+            )
+            self.tracker.flag(FLAG_UNIT_CHANGED)
+        self._units[entity_id] = unit
+        return value
+
+    def _charger_state(self, state: State) -> ChargerState | None:
+        """Return the charger state the status means; None when it tells nothing."""
+        raw = state.state
+        if raw in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return None
+        mapped = map_status(
+            raw,
+            domain=state.domain,
+            device_class=state.attributes.get(ATTR_DEVICE_CLASS),
+            charging_states=self._charging_states,
+            connected_states=self._connected_states,
+            disconnected_states=self._disconnected_states,
+        )
+        if mapped is None and raw not in self._unknown_states:
+            self._unknown_states.add(raw)
+            _LOGGER.warning(
+                "%s: status %r of %s is not a state ev_sessions knows; sessions"
+                " are neither started nor ended on it. Map it in the options",
+                self.entry.title,
+                raw,
+                state.entity_id,
+            )
+            self._raise_issue(
+                f"{ISSUE_UNKNOWN_STATUS_STATE}_{state.entity_id}",
+                ISSUE_UNKNOWN_STATUS_STATE,
+                {
+                    "entity_id": state.entity_id,
+                    "state": ", ".join(sorted(self._unknown_states)),
+                },
+            )
+        return mapped
+
+    # --------------------------------------------------------- engine output
+
+    @callback
+    def _handle(self, events: list[SessionEvent], at: datetime) -> None:
+        """Record finished sessions, fire events, publish at once."""
+        if not events:
+            return
+        for event in events:
+            if event.type is SessionEventType.SESSION_DISCARDED:
+                continue
+            if event.record is not None:
+                self.history.add(event.record)
+                self.store.schedule_history_save(self.history.to_dict)
+                data = event.record.to_dict()
+            elif (live := self.tracker.live(at)) is not None:
+                data = live.to_dict()
+            else:  # pragma: no cover - a start/charging event always has a session
+                continue
+            if event.type is SessionEventType.SESSION_STARTED:
+                self.hass.bus.async_fire(EVENT_SESSION_STARTED, data)
+            elif event.type is SessionEventType.SESSION_ENDED:
+                self.hass.bus.async_fire(EVENT_SESSION_ENDED, data)
+            for listener in list(self._event_listeners):
+                listener(event, data)
+        self._publish(force=True)
+
+    @callback
+    def _schedule_save(self) -> None:
+        self.store.schedule_active_save(self.tracker.snapshot)
+
+    @callback
+    def _publish(self, *, force: bool = False) -> None:
+        now = dt_util.utcnow()
+        last = self._last_publish
+        if not force and last is not None and last <= now < last + PUBLISH_INTERVAL:
+            return
+        self._last_publish = now
+        self.view = self._build_view(now)
+        for update_callback in list(self._listeners):
+            update_callback()
+
+    def _build_view(self, at: datetime) -> ChargerView:
+        live = self.tracker.live(at)
+        total = self.history.total_energy_kwh
+        if live is not None and live.energy_kwh >= self.settings.min_session_energy_kwh:
+            # Count the session in progress once it is sure to be recorded, so
+            # the total rises while charging and never falls back.
+            total += live.energy_kwh
+        if live is None:
+            status = STATUS_IDLE
+        elif live.charging:
+            status = STATUS_CHARGING
+        else:
+            status = STATUS_CONNECTED
+        return ChargerView(
+            status=status,
+            live=live,
+            last=self.history.last,
+            total_energy_kwh=total,
+            sessions=len(self.history),
+        )
+
+    # ------------------------------------------------------------ repairs
+
+    @callback
+    def _check_sources(self, hass: HomeAssistant) -> None:
+        """Once Home Assistant has started, report sources that don't exist."""
+        registry = er.async_get(hass)
+        for entity_id in self.source_entity_ids:
+            if hass.states.get(entity_id) is None and registry.async_get(
+                entity_id
+            ) is None:
+                self._source_missing(entity_id)
+
+    @callback
+    def _source_missing(self, entity_id: str) -> None:
+        _LOGGER.warning(
+            "%s: source entity %s does not exist (removed or renamed?);"
+            " reconfigure the charger to pick its replacement",
+            self.entry.title,
+            entity_id,
+        )
+        self._raise_issue(
+            f"{ISSUE_SOURCE_ENTITY_MISSING}_{entity_id}",
+            ISSUE_SOURCE_ENTITY_MISSING,
+            {"entity_id": entity_id},
+        )
+
+    def _raise_issue(
+        self, issue_id: str, translation_key: str, placeholders: dict[str, str]
+    ) -> None:
+        self._open_issues.add(issue_id)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{issue_id}_{self.entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=translation_key,
+            translation_placeholders={"charger": self.entry.title, **placeholders},
+        )
+
+    def _resolve_issue(self, issue_id: str) -> None:
+        if issue_id in self._open_issues:
+            self._open_issues.discard(issue_id)
+            ir.async_delete_issue(self.hass, DOMAIN, f"{issue_id}_{self.entry.entry_id}")
+
+    @callback
+    def async_clear_issues(self) -> None:
+        """Remove this charger's repair issues (on unload: a reload re-checks)."""
+        for issue_id in list(self._open_issues):
+            self._resolve_issue(issue_id)
+        self._unknown_states.clear()

@@ -1,0 +1,212 @@
+"""Bad input from the sources: logged, repaired where the user must act, nothing lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.ev_sessions.const import (
+    CONF_CHARGING_STATES,
+    CONF_CONNECTED_STATES,
+    CONF_DISCONNECTED_STATES,
+    DOMAIN,
+    EVENT_SESSION_ENDED,
+)
+
+from .charger import (
+    ENERGY_ID,
+    ENTRY_ID,
+    POWER_ID,
+    STATUS_ID,
+    T0,
+    advance,
+    set_source,
+    setup_entry,
+)
+from .traces import ENERGY, POWER, STATUS
+
+
+def issue(hass: HomeAssistant, kind: str, entity_id: str) -> ir.IssueEntry | None:
+    """Our repair issue of `kind` about `entity_id`, if raised."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"{kind}_{entity_id}_{ENTRY_ID}")
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_garbage_readings_are_gaps_not_zero(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """unknown, unavailable, text and NaN neither count nor reset the energy."""
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "7000")
+    await hass.async_block_till_done()
+    for minute, reading in enumerate(
+        ["1521.0", "unavailable", "unknown", "n/a", "nan", "inf", "1522.0", "1523.0"],
+        start=1,
+    ):
+        await advance(hass, freezer, T0 + timedelta(minutes=minute * 10))
+        set_source(hass, ENERGY, reading)
+        await hass.async_block_till_done()
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    (event,) = ended
+    assert event.data["energy_kwh"] == pytest.approx(3.0)
+    assert event.data["energy_source"] == "meter"
+    assert event.data["flags"] == []
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_meter_reset_spike_and_unit_change(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A spike is rejected, a unit change converted, and each is flagged."""
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    await hass.async_block_till_done()
+    readings = [
+        ("1521.0", "kWh"),
+        ("99999.0", "kWh"),  # a spike no charger can deliver
+        ("1522.0", "kWh"),
+        ("1523000", "Wh"),  # the integration switched to Wh
+        ("1524.0", "kWh"),
+    ]
+    for minute, (reading, unit) in enumerate(readings, start=1):
+        await advance(hass, freezer, T0 + timedelta(minutes=minute * 10))
+        set_source(hass, ENERGY, reading, unit)
+        await hass.async_block_till_done()
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    (event,) = ended
+    assert event.data["energy_kwh"] == pytest.approx(4.0)
+    assert set(event.data["flags"]) == {"glitch_rejected", "unit_changed"}
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_unsupported_unit_raises_a_repair(
+    hass: HomeAssistant, config_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A power sensor in an unknown unit: a clear log line and a repair issue."""
+    await setup_entry(hass, config_entry)
+    set_source(hass, POWER, "7", "hp")
+    await hass.async_block_till_done()
+    found = issue(hass, "unsupported_unit", POWER_ID)
+    assert found is not None
+    assert found.translation_key == "unsupported_unit"
+    assert found.translation_placeholders == {
+        "charger": "Garage",
+        "entity_id": POWER_ID,
+        "unit": "hp",
+    }
+    assert "cannot convert" in caplog.text
+    # Fixed at the source: the issue goes away by itself.
+    set_source(hass, POWER, "7000", "W")
+    await hass.async_block_till_done()
+    assert issue(hass, "unsupported_unit", POWER_ID) is None
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_unknown_status_raises_a_repair_and_changes_nothing(
+    hass: HomeAssistant, config_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unrecognised status: logged once, a repair, no session started."""
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "Juicing")
+    await hass.async_block_till_done()
+    set_source(hass, STATUS, "Juicing", None)
+    await hass.async_block_till_done()
+    found = issue(hass, "unknown_status_state", STATUS_ID)
+    assert found is not None
+    assert found.translation_placeholders is not None
+    assert found.translation_placeholders["state"] == "Juicing"
+    assert caplog.text.count("is not a state ev_sessions knows") == 1
+    assert config_entry.runtime_data.view.status == "idle"
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            "name": "Garage",
+            "status_entity": STATUS_ID,
+            "power_entity": POWER_ID,
+            CONF_CHARGING_STATES: ["Juicing"],
+            CONF_CONNECTED_STATES: ["Plugged"],
+            CONF_DISCONNECTED_STATES: ["Gone"],
+        }
+    ],
+)
+async def test_user_mapped_states(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """States mapped in the options start and end sessions."""
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "Plugged")
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.view.status == "connected"
+    set_source(hass, STATUS, "Gone")
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.view.status == "idle"
+    assert ended == []  # nothing drawn: discarded
+    assert issue(hass, "unknown_status_state", STATUS_ID) is None
+
+
+async def test_missing_source_raises_a_repair(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A source that does not exist once HA has started: a repair issue."""
+    hass.set_state(CoreState.not_running)
+    set_source(hass, STATUS, "disconnected")
+    set_source(hass, ENERGY, "1520.0")
+    await setup_entry(hass, config_entry)
+    assert issue(hass, "source_entity_missing", POWER_ID) is None
+    await hass.async_start()
+    await hass.async_block_till_done()
+    found = issue(hass, "source_entity_missing", POWER_ID)
+    assert found is not None
+    assert found.translation_placeholders == {"charger": "Garage", "entity_id": POWER_ID}
+    assert issue(hass, "source_entity_missing", ENERGY_ID) is None
+    # The entity shows up after all: the issue resolves itself.
+    set_source(hass, POWER, "0")
+    await hass.async_block_till_done()
+    assert issue(hass, "source_entity_missing", POWER_ID) is None
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_removed_source_mid_session(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """The meter entity is removed mid-session: a repair; the session survives."""
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "7000")
+    await advance(hass, freezer, T0 + timedelta(minutes=30))
+    set_source(hass, ENERGY, "1523.5")
+    await hass.async_block_till_done()
+    hass.states.async_remove(ENERGY_ID)
+    await hass.async_block_till_done()
+    assert issue(hass, "source_entity_missing", ENERGY_ID) is not None
+    await advance(hass, freezer, T0 + timedelta(minutes=40))
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    (event,) = ended
+    assert event.data["energy_kwh"] == pytest.approx(3.5)
+
+    # Unloading clears the charger's issues (a reload checks again).
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert issue(hass, "source_entity_missing", ENERGY_ID) is None

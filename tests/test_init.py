@@ -1,0 +1,191 @@
+"""Set-up, unload, reload, restart and removal: nothing is lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.ev_sessions.charger_status import ChargerState
+from custom_components.ev_sessions.const import EVENT_SESSION_ENDED
+from custom_components.ev_sessions.coordinator import tracker_settings
+from custom_components.ev_sessions.session_tracker import SessionTracker
+
+from .charger import ENTRY_ID, T0, advance, set_source, setup_entry
+from .traces import ENERGY, POWER, STATUS
+
+ACTIVE_KEY = f"ev_sessions.{ENTRY_ID}.active"
+HISTORY_KEY = f"ev_sessions.{ENTRY_ID}.history"
+
+
+def stored(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """A store file as Home Assistant writes it."""
+    return {"version": 1, "minor_version": 1, "key": key, "data": data}
+
+
+def snapshot_mid_session(entry: MockConfigEntry) -> dict[str, Any]:
+    """What the store held when Home Assistant stopped 30 min into a session."""
+    tracker = SessionTracker(tracker_settings(entry))
+    tracker.meter_changed(1520.0, T0 - timedelta(minutes=1))
+    tracker.status_changed(ChargerState.CHARGING, T0)
+    tracker.power_changed(11.0, T0)
+    tracker.meter_changed(1525.5, T0 + timedelta(minutes=30))
+    tracker.tick(T0 + timedelta(minutes=30))
+    return tracker.snapshot()
+
+
+async def test_restart_mid_session_recovers_the_energy(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """HA was down 20 minutes while charging: the meter tells what was drawn."""
+    hass_storage[ACTIVE_KEY] = stored(snapshot_mid_session(config_entry), ACTIVE_KEY)
+    back = T0 + timedelta(minutes=50)
+    freezer.move_to(back)
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "11000")
+    set_source(hass, ENERGY, "1529.2")
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+
+    view = config_entry.runtime_data.view
+    assert view.status == "charging"
+    assert view.live is not None
+    assert view.live.energy_kwh == pytest.approx(9.2)
+    assert "restarted" in view.live.flags
+
+    await advance(hass, freezer, back + timedelta(minutes=10))
+    set_source(hass, ENERGY, "1531.0")
+    set_source(hass, POWER, "0")
+    await advance(hass, freezer, back + timedelta(minutes=12))
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    (event,) = ended
+    assert event.data["energy_kwh"] == pytest.approx(11.0)
+    assert event.data["started_at"] == T0.isoformat()
+    assert "restarted" in event.data["flags"]
+
+
+async def test_car_left_while_down_closes_at_last_known_time(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """The car left during the outage: the session ends when HA last saw it."""
+    hass_storage[ACTIVE_KEY] = stored(snapshot_mid_session(config_entry), ACTIVE_KEY)
+    freezer.move_to(T0 + timedelta(hours=6))
+    set_source(hass, STATUS, "disconnected")
+    set_source(hass, POWER, "0")
+    set_source(hass, ENERGY, "1541.0")
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+    (event,) = ended
+    assert event.data["ended_at"] == (T0 + timedelta(minutes=30)).isoformat()
+    assert event.data["energy_kwh"] == pytest.approx(21.0)
+    assert {"restarted", "closed_while_down"} <= set(event.data["flags"])
+    assert config_entry.runtime_data.view.sessions == 1
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_reload_resumes_the_session_exactly(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Changing options reloads the entry; the session carries on."""
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "7000")
+    await advance(hass, freezer, T0 + timedelta(minutes=10))
+    set_source(hass, ENERGY, "1521.0")
+    await hass.async_block_till_done()
+    session_id = config_entry.runtime_data.view.live.id  # type: ignore[union-attr]
+
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "power_threshold_w": 300}
+    )
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    # Unloading wrote the store at once.
+    assert hass_storage[ACTIVE_KEY]["data"]["active"]["id"] == session_id
+    coordinator = config_entry.runtime_data
+    assert coordinator.settings.power_threshold_kw == 0.3
+    assert coordinator.view.live is not None
+    assert coordinator.view.live.id == session_id
+    assert coordinator.view.live.energy_kwh == pytest.approx(1.0)
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_store_writes_are_batched(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A sample a second writes the active session about once a minute."""
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data
+    set_source(hass, STATUS, "charging")
+    start = T0
+    for second in range(600):
+        at = start + timedelta(seconds=second)
+        freezer.move_to(at)
+        async_fire_time_changed(hass, at)
+        set_source(hass, POWER, str(7000 + second % 7))
+        await hass.async_block_till_done()
+    await hass.async_block_till_done()
+    # 600 samples over 10 minutes: at most one write a minute (plus slack).
+    assert 8 <= coordinator.store.writes <= 12
+    assert hass_storage[ACTIVE_KEY]["data"]["active"] is not None
+
+    # And Home Assistant's final write flushes what is pending.
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    last_seen = hass_storage[ACTIVE_KEY]["data"]["last_seen_at"]
+    assert last_seen == (start + timedelta(seconds=599)).isoformat()
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_unload_and_remove(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
+) -> None:
+    """Unload stops listening; removing the charger deletes its store."""
+    await setup_entry(hass, config_entry)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.NOT_LOADED
+    assert ACTIVE_KEY in hass_storage
+    # Unloaded: the sources are no longer followed.
+    set_source(hass, STATUS, "charging")
+    await hass.async_block_till_done()
+    assert hass_storage[ACTIVE_KEY]["data"]["active"] is None
+
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ACTIVE_KEY not in hass_storage
+    assert HISTORY_KEY not in hass_storage
+
+
+async def test_unreadable_store_is_left_alone(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
+) -> None:
+    """A store file that cannot be read stops set-up instead of being overwritten."""
+    hass_storage[HISTORY_KEY] = {"version": 99, "key": HISTORY_KEY, "data": {}}
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert hass_storage[HISTORY_KEY]["version"] == 99

@@ -1,0 +1,256 @@
+"""The sensors a user sees while a car charges, and after."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ev_sessions.const import (
+    CONF_ENERGY_ENTITY,
+    CONF_POWER_ENTITY,
+    CONF_STATUS_ENTITY,
+    DOMAIN,
+)
+
+from .charger import ENTRY_ID, T0, advance, play, set_source, setup_entry
+from .traces import ENERGY, POWER, STATUS, Trace, charge, easee_evening
+
+SENSORS = {
+    "status": "sensor.garage_charger_status_2",
+    "session_energy": "sensor.garage_charger_session_energy",
+    "session_duration": "sensor.garage_charger_session_duration",
+    "session_charging_duration": "sensor.garage_charger_session_charging_duration",
+    "session_power_peak": "sensor.garage_charger_session_peak_power",
+    "session_started": "sensor.garage_charger_session_started",
+    "last_session_ended": "sensor.garage_charger_last_session_ended",
+    "last_session_energy": "sensor.garage_charger_last_session_energy",
+    "total_energy": "sensor.garage_charger_total_energy",
+    "sessions": "sensor.garage_charger_sessions",
+}
+
+
+def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
+    """Every ev_sessions sensor's state and attributes, by key."""
+    registry = er.async_get(hass)
+    states: dict[str, Any] = {}
+    for entry in er.async_entries_for_config_entry(registry, ENTRY_ID):
+        if entry.domain != "sensor":
+            continue
+        state = hass.states.get(entry.entity_id)
+        assert state is not None
+        key = entry.unique_id.removeprefix(f"{ENTRY_ID}_")
+        states[key] = {
+            "entity_id": entry.entity_id,
+            "state": state.state,
+            "attributes": dict(state.attributes),
+        }
+    return states
+
+
+def value(hass: HomeAssistant, key: str) -> str:
+    """The state of one of our sensors, by key."""
+    states = sensor_states(hass)
+    return str(states[key]["state"])
+
+
+@pytest.mark.usefixtures("charger_device", "idle_charger")
+async def test_a_session_as_the_user_sees_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Idle, plugged in, charging, finished: every sensor along the way."""
+    await setup_entry(hass, config_entry)
+    assert sensor_states(hass) == snapshot(name="idle")
+
+    trace = easee_evening(T0, meter_start_kwh=1520.0)
+    samples = trace.sorted()
+    charging = [s for s in samples if s.at < T0 + timedelta(minutes=60)]
+    await play(hass, freezer, charging)
+    assert value(hass, "status") == "charging"
+    live_energy = float(value(hass, "session_energy"))
+    assert 9.0 < live_energy < 11.5
+    assert sensor_states(hass)["session_energy"]["attributes"]["last_reset"] == (
+        T0.isoformat()
+    )
+    assert value(hass, "session_started") == T0.isoformat()
+    # The energy counts in the total once it is sure to be recorded.
+    assert float(value(hass, "total_energy")) == pytest.approx(live_energy)
+    assert value(hass, "sessions") == "0"
+
+    await play(hass, freezer, [s for s in samples if s.at >= T0 + timedelta(minutes=60)])
+    assert value(hass, "status") == "idle"
+    states = sensor_states(hass)
+    assert float(states["session_energy"]["state"]) == pytest.approx(
+        trace.true_energy_kwh, abs=2e-3
+    )
+    assert states["last_session_energy"]["state"] == states["session_energy"]["state"]
+    assert states["total_energy"]["state"] == states["last_session_energy"]["state"]
+    assert states["sessions"]["state"] == "1"
+    assert states["last_session_ended"]["state"] == (
+        T0 + timedelta(minutes=162)
+    ).isoformat()
+    assert float(states["session_duration"]["state"]) == pytest.approx(2.7)
+    assert float(states["session_charging_duration"]["state"]) == pytest.approx(2.0)
+    assert sensor_states(hass) == snapshot(name="after_session")
+
+
+@pytest.mark.usefixtures("charger_device", "idle_charger")
+async def test_entities_join_the_chargers_device(
+    hass: HomeAssistant, config_entry: MockConfigEntry, charger_device: dr.DeviceEntry
+) -> None:
+    """Our entities appear on the charger's own device page."""
+    await setup_entry(hass, config_entry)
+    registry = er.async_get(hass)
+    ours = er.async_entries_for_config_entry(registry, ENTRY_ID)
+    assert len(ours) == 11
+    assert {entry.device_id for entry in ours} == {charger_device.id}
+    assert {entry.unique_id for entry in ours} == {
+        f"{ENTRY_ID}_{key}" for key in [*SENSORS, "session"]
+    }
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_own_device_without_a_charger_device(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Sources without a device: ev_sessions shows a device of its own."""
+    await setup_entry(hass, config_entry)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, ENTRY_ID)})
+    assert device is not None
+    assert device.name == "Garage"
+    assert hass.states.get("sensor.garage_session_energy") is not None
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            "name": "Garage",
+            CONF_STATUS_ENTITY: "sensor.garage_charger_status",
+            CONF_POWER_ENTITY: "sensor.garage_charger_power",
+        }
+    ],
+)
+async def test_live_sensors_are_throttled_yet_exact_at_the_end(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A 1 Hz power sensor does not write a recorder row per second."""
+    await setup_entry(hass, config_entry)
+    writes: list[str] = []
+
+    @callback
+    def count(event: Event[Any]) -> None:
+        if event.data["entity_id"] == "sensor.garage_session_energy":
+            writes.append(event.data["new_state"].state)
+
+    hass.bus.async_listen("state_changed", count)
+    trace = Trace()
+    set_source(hass, STATUS, "charging")
+    await hass.async_block_till_done()
+    charge(trace, T0, 10, kw=11.0, power_every_s=1, seed=3)
+    await play(hass, freezer, [s for s in trace.sorted() if s.source == POWER])
+    # 600 power readings in 10 minutes: about one write per 30 s.
+    assert 15 <= len(writes) <= 25
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert float(value(hass, "session_energy")) == pytest.approx(
+        trace.true_energy_kwh, abs=1e-3
+    )
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    ("power_unit", "energy_unit"), [("kW", "Wh"), ("W", "MWh"), ("kW", "kWh")]
+)
+async def test_unit_variants(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    power_unit: str,
+    energy_unit: str,
+) -> None:
+    """W or kW power, Wh, kWh or MWh meters: the same session energy."""
+    factor = {"Wh": 1000, "kWh": 1, "MWh": 0.001}[energy_unit]
+    set_source(hass, ENERGY, f"{1520.0 * factor}", energy_unit)
+    await setup_entry(hass, config_entry)
+    trace = Trace()
+    end, meter = charge(
+        trace,
+        T0 + timedelta(minutes=1),
+        30,
+        kw=7.0,
+        power_unit=power_unit,
+        energy_unit=energy_unit,
+        meter_start_kwh=1520.0,
+        meter_step_kwh=0.1,
+    )
+    set_source(hass, STATUS, "charging")
+    await play(hass, freezer, trace.sorted())
+    await advance(hass, freezer, end + timedelta(minutes=2))
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert meter is not None
+    assert float(value(hass, "last_session_energy")) == pytest.approx(
+        meter - 1520.0, abs=2e-3
+    )
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [{"name": "Plug", CONF_POWER_ENTITY: "sensor.garage_charger_power"}],
+)
+async def test_power_only_smart_plug(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A smart plug with only power: the session ends after the timeout."""
+    await setup_entry(hass, config_entry)
+    trace = Trace()
+    end, _ = charge(trace, T0, 60, kw=2.3, seed=9)
+    await play(hass, freezer, trace.sorted())
+    await advance(hass, freezer, end + timedelta(minutes=2))
+    assert value(hass, "status") == "connected"
+    await advance(hass, freezer, end + timedelta(minutes=61))
+    assert value(hass, "status") == "idle"
+    assert value(hass, "sessions") == "1"
+    assert float(value(hass, "last_session_energy")) == pytest.approx(
+        trace.true_energy_kwh, abs=1e-3
+    )
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            "name": "Garage",
+            CONF_STATUS_ENTITY: "sensor.garage_charger_status",
+            CONF_ENERGY_ENTITY: "sensor.garage_charger_energy",
+        }
+    ],
+)
+async def test_meter_and_status_without_power(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A charger with a status and a meter only: peak power from the meter."""
+    await setup_entry(hass, config_entry)
+    assert value(hass, "session_power_peak") == STATE_UNKNOWN
+    trace = Trace()
+    set_source(hass, STATUS, "charging")
+    end, _ = charge(trace, T0, 30, kw=11.0, meter_start_kwh=1520.0, meter_step_kwh=0.05)
+    await play(hass, freezer, [s for s in trace.sorted() if s.source == ENERGY])
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert float(value(hass, "last_session_energy")) == pytest.approx(5.5, rel=0.02)
+    assert float(value(hass, "session_power_peak")) == pytest.approx(11.0, rel=0.1)
