@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import CoreState, HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -210,3 +210,24 @@ async def test_removed_source_mid_session(
     # Unloading clears the charger's issues (a reload checks again).
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     assert issue(hass, "source_entity_missing", ENERGY_ID) is None
+
+
+async def test_wallbox_ready_means_no_car(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A Wallbox status entity: its own words win ("Ready" is an empty charger)."""
+    entry = er.async_get(hass).async_get_or_create(
+        "sensor",
+        "wallbox",
+        "WB1_status",
+        suggested_object_id="garage_charger_status",
+    )
+    assert entry.entity_id == STATUS_ID
+    set_source(hass, POWER, "0")
+    set_source(hass, ENERGY, "1520.0")
+    set_source(hass, STATUS, "Charging")
+    await setup_entry(hass, config_entry)
+    assert config_entry.runtime_data.view.status != "idle"
+    set_source(hass, STATUS, "Ready")
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.view.status == "idle"

@@ -39,7 +39,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
-from .charger_status import ChargerState, map_status
+from .charger_status import VOCABULARY_BY_PLATFORM, ChargerState, map_status
 from .const import (
     CONF_CHARGER_TYPE,
     CONF_CHARGING_STATES,
@@ -142,6 +142,7 @@ class EvSessionsCoordinator:
         self._charging_states = tuple(options.get(CONF_CHARGING_STATES, ()))
         self._connected_states = tuple(options.get(CONF_CONNECTED_STATES, ()))
         self._disconnected_states = tuple(options.get(CONF_DISCONNECTED_STATES, ()))
+        self._vocabulary = self._status_vocabulary()
         self.settings = tracker_settings(entry)
         self.tracker = SessionTracker(self.settings)
         self.history = SessionHistory()
@@ -334,6 +335,13 @@ class EvSessionsCoordinator:
         self._units[entity_id] = unit
         return value
 
+    def _status_vocabulary(self) -> str | None:
+        """Which charger family's words the status entity speaks, if known."""
+        if self.status_entity_id is None:
+            return None
+        entry = er.async_get(self.hass).async_get(self.status_entity_id)
+        return None if entry is None else VOCABULARY_BY_PLATFORM.get(entry.platform)
+
     def _charger_state(self, state: State) -> ChargerState | None:
         """Return the charger state the status means; None when it tells nothing."""
         raw = state.state
@@ -346,6 +354,7 @@ class EvSessionsCoordinator:
             charging_states=self._charging_states,
             connected_states=self._connected_states,
             disconnected_states=self._disconnected_states,
+            vocabulary=self._vocabulary,
         )
         if mapped is None and raw not in self._unknown_states:
             self._unknown_states.add(raw)
