@@ -6,7 +6,6 @@ from __future__ import annotations
 # testing_config/custom_components first on the path, or that one shadows ours.
 import custom_components.ev_sessions  # noqa: F401  # isort: skip
 
-from collections.abc import Generator
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -28,12 +27,20 @@ from custom_components.ev_sessions.const import (
     DOMAIN,
 )
 
-from .charger import ENERGY_ID, ENTRY_ID, POWER_ID, SOURCE_IDS, STATUS_ID, T0, set_source
+from .charger import (
+    ENERGY_ID,
+    ENTRY_ID,
+    POWER_ID,
+    SOURCE_IDS,
+    STATUS_ID,
+    T0,
+    set_source,
+)
 from .traces import ENERGY, POWER, STATUS
 
 
 @pytest.fixture(autouse=True)
-def _home_assistant_with_recorder(request: pytest.FixtureRequest) -> Generator[None]:
+def _home_assistant_with_recorder(request: pytest.FixtureRequest) -> None:
     """Give every test that uses `hass` a recorder and our custom integration.
 
     The recorder must exist before `hass` is built, so it is requested here, in an
@@ -43,7 +50,6 @@ def _home_assistant_with_recorder(request: pytest.FixtureRequest) -> Generator[N
     if "hass" in request.fixturenames:
         request.getfixturevalue("recorder_mock")
         request.getfixturevalue("enable_custom_integrations")
-    yield
 
 
 @pytest.fixture

@@ -178,7 +178,10 @@ async def test_missing_source_raises_a_repair(
     await hass.async_block_till_done()
     found = issue(hass, "source_entity_missing", POWER_ID)
     assert found is not None
-    assert found.translation_placeholders == {"charger": "Garage", "entity_id": POWER_ID}
+    assert found.translation_placeholders == {
+        "charger": "Garage",
+        "entity_id": POWER_ID,
+    }
     assert issue(hass, "source_entity_missing", ENERGY_ID) is None
     # The entity shows up after all: the issue resolves itself.
     set_source(hass, POWER, "0")

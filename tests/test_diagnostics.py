@@ -10,9 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ev_sessions.diagnostics import (
-    async_get_config_entry_diagnostics,
-)
+from custom_components.ev_sessions.diagnostics import async_get_config_entry_diagnostics
 
 from .charger import T0, advance, play, set_source, setup_entry
 from .traces import POWER, STATUS, easee_evening

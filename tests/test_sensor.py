@@ -23,18 +23,18 @@ from custom_components.ev_sessions.const import (
 from .charger import ENTRY_ID, T0, advance, play, set_source, setup_entry
 from .traces import ENERGY, POWER, STATUS, Trace, charge, easee_evening
 
-SENSORS = {
-    "status": "sensor.garage_charger_status_2",
-    "session_energy": "sensor.garage_charger_session_energy",
-    "session_duration": "sensor.garage_charger_session_duration",
-    "session_charging_duration": "sensor.garage_charger_session_charging_duration",
-    "session_power_peak": "sensor.garage_charger_session_peak_power",
-    "session_started": "sensor.garage_charger_session_started",
-    "last_session_ended": "sensor.garage_charger_last_session_ended",
-    "last_session_energy": "sensor.garage_charger_last_session_energy",
-    "total_energy": "sensor.garage_charger_total_energy",
-    "sessions": "sensor.garage_charger_sessions",
-}
+SENSOR_KEYS = (
+    "status",
+    "session_energy",
+    "session_duration",
+    "session_charging_duration",
+    "session_power_peak",
+    "session_started",
+    "last_session_ended",
+    "last_session_energy",
+    "total_energy",
+    "sessions",
+)
 
 
 def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
@@ -87,7 +87,9 @@ async def test_a_session_as_the_user_sees_it(
     assert float(value(hass, "total_energy")) == pytest.approx(live_energy)
     assert value(hass, "sessions") == "0"
 
-    await play(hass, freezer, [s for s in samples if s.at >= T0 + timedelta(minutes=60)])
+    await play(
+        hass, freezer, [s for s in samples if s.at >= T0 + timedelta(minutes=60)]
+    )
     assert value(hass, "status") == "idle"
     states = sensor_states(hass)
     assert float(states["session_energy"]["state"]) == pytest.approx(
@@ -96,9 +98,10 @@ async def test_a_session_as_the_user_sees_it(
     assert states["last_session_energy"]["state"] == states["session_energy"]["state"]
     assert states["total_energy"]["state"] == states["last_session_energy"]["state"]
     assert states["sessions"]["state"] == "1"
-    assert states["last_session_ended"]["state"] == (
-        T0 + timedelta(minutes=162)
-    ).isoformat()
+    assert (
+        states["last_session_ended"]["state"]
+        == (T0 + timedelta(minutes=162)).isoformat()
+    )
     assert float(states["session_duration"]["state"]) == pytest.approx(2.7)
     assert float(states["session_charging_duration"]["state"]) == pytest.approx(2.0)
     assert sensor_states(hass) == snapshot(name="after_session")
@@ -115,7 +118,7 @@ async def test_entities_join_the_chargers_device(
     assert len(ours) == 11
     assert {entry.device_id for entry in ours} == {charger_device.id}
     assert {entry.unique_id for entry in ours} == {
-        f"{ENTRY_ID}_{key}" for key in [*SENSORS, "session"]
+        f"{ENTRY_ID}_{key}" for key in [*SENSOR_KEYS, "session"]
     }
 
 
@@ -248,7 +251,7 @@ async def test_meter_and_status_without_power(
     assert value(hass, "session_power_peak") == STATE_UNKNOWN
     trace = Trace()
     set_source(hass, STATUS, "charging")
-    end, _ = charge(trace, T0, 30, kw=11.0, meter_start_kwh=1520.0, meter_step_kwh=0.05)
+    charge(trace, T0, 30, kw=11.0, meter_start_kwh=1520.0, meter_step_kwh=0.05)
     await play(hass, freezer, [s for s in trace.sorted() if s.source == ENERGY])
     set_source(hass, STATUS, "disconnected")
     await hass.async_block_till_done()

@@ -479,7 +479,9 @@ def test_session_energy_is_sum_of_valid_increments(
     true_kwh = 0.0
     previous = "ok"
     for seconds, kw, kind in steps:
-        if kind == "reset" and (previous == "gap" or counter <= 2 * kw * seconds / 3600):
+        if kind == "reset" and (
+            previous == "gap" or counter <= 2 * kw * seconds / 3600
+        ):
             # Energy counted during a gap and then wiped by a reset was never
             # shown by the meter: no one can recover it. And a "reset" to a value
             # not below the last reading is no visible reset. Don't generate them.

@@ -271,9 +271,7 @@ class EvSessionsCoordinator:
         if entity_id == self.status_entity_id:
             events = self.tracker.status_changed(self._charger_state(state), at)
         elif entity_id == self.power_entity_id:
-            events = self.tracker.power_changed(
-                self._number(state, power_kw), at
-            )
+            events = self.tracker.power_changed(self._number(state, power_kw), at)
         else:
             events = self.tracker.meter_changed(self._number(state, energy_kwh), at)
         self._handle(events, at)
@@ -444,9 +442,10 @@ class EvSessionsCoordinator:
         """Once Home Assistant has started, report sources that don't exist."""
         registry = er.async_get(hass)
         for entity_id in self.source_entity_ids:
-            if hass.states.get(entity_id) is None and registry.async_get(
-                entity_id
-            ) is None:
+            if (
+                hass.states.get(entity_id) is None
+                and registry.async_get(entity_id) is None
+            ):
                 self._source_missing(entity_id)
 
     @callback
@@ -480,7 +479,9 @@ class EvSessionsCoordinator:
     def _resolve_issue(self, issue_id: str) -> None:
         if issue_id in self._open_issues:
             self._open_issues.discard(issue_id)
-            ir.async_delete_issue(self.hass, DOMAIN, f"{issue_id}_{self.entry.entry_id}")
+            ir.async_delete_issue(
+                self.hass, DOMAIN, f"{issue_id}_{self.entry.entry_id}"
+            )
 
     @callback
     def async_clear_issues(self) -> None:

@@ -33,7 +33,6 @@ class EvSessionsEventEntity(EvSessionsEntity, EventEntity):
     the store: state attributes are capped at 16 KB).
     """
 
-
     def __init__(self, coordinator: EvSessionsCoordinator) -> None:
         """Create the `session` event entity."""
         super().__init__(coordinator, "session")

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 import logging
 from typing import Any
 
@@ -658,9 +659,7 @@ class SessionTracker:
             return active.peak_kw
         points = active.curve.points()
         segments = [
-            (end - start, kw)
-            for (start, kw), (end, _) in zip(points, points[1:], strict=False)
-            if kw
+            (end - start, kw) for (start, kw), (end, _) in pairwise(points) if kw
         ]
         full = [kw for length, kw in segments if length >= DEFAULT_MIN_STEP_S]
         powers = full or [kw for _, kw in segments]
@@ -713,8 +712,7 @@ class SessionTracker:
         self._active = None
         if record.energy_kwh < self.settings.min_session_energy_kwh:
             _LOGGER.info(
-                "%s: session %s drew %.3f kWh, below the %.3f kWh minimum;"
-                " discarded",
+                "%s: session %s drew %.3f kWh, below the %.3f kWh minimum; discarded",
                 self.settings.charger,
                 record.id,
                 record.energy_kwh,
@@ -724,7 +722,9 @@ class SessionTracker:
                 SessionEvent(SessionEventType.SESSION_DISCARDED, at, record.id, record)
             )
             return events
-        events.append(SessionEvent(SessionEventType.SESSION_ENDED, at, record.id, record))
+        events.append(
+            SessionEvent(SessionEventType.SESSION_ENDED, at, record.id, record)
+        )
         return events
 
 
