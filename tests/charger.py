@@ -51,7 +51,12 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 async def advance(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime
 ) -> None:
-    """Let time pass until `until`, firing timers every 30 s on the way."""
+    """Let time pass until `until`, firing timers every 30 s on the way.
+
+    State changes already made are handled first: the timers fire at once
+    inside `async_fire_time_changed`, before queued state listeners would.
+    """
+    await hass.async_block_till_done()
     at = dt_util.utcnow()
     while at < until:
         at = min(at + timedelta(seconds=30), until)

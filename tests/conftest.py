@@ -7,6 +7,7 @@ from __future__ import annotations
 import custom_components.ev_sessions  # noqa: F401  # isort: skip
 
 from datetime import timedelta
+import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -37,6 +38,10 @@ from .charger import (
     set_source,
 )
 from .traces import ENERGY, POWER, STATUS
+
+# The plugin's recorder fixtures log every SQL statement at INFO: on a failure
+# that drowns the test's own output.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ def stored(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 def snapshot_mid_session(entry: MockConfigEntry) -> dict[str, Any]:
     """What the store held when Home Assistant stopped 30 min into a session."""
-    tracker = SessionTracker(tracker_settings(entry))
+    tracker = SessionTracker(tracker_settings(entry, "EUR"))
     tracker.meter_changed(1520.0, T0 - timedelta(minutes=1))
     tracker.status_changed(ChargerState.CHARGING, T0)
     tracker.power_changed(11.0, T0)

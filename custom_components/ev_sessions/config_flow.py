@@ -4,16 +4,33 @@ One config entry per charger. Like the core helper integrations, everything the
 user chooses lives in `entry.options` (the entry's `data` stays empty), so the
 options flow can change the source entities as well as the thresholds.
 
-* `user` names the charger and picks its entities and type.
+* `user` names the charger and picks its entities and type. Money is left to
+  the options: a charger is useful before anyone has thought about prices.
 * `reconfigure` swaps the source entities (a new charger, renamed entities).
-* The options flow's `init` edits entities, type and thresholds; its second step,
-  `status_states`, appears only when the status entity reports states
-  ev_sessions does not recognise (or the user has mapped states before), so the
-  user can say which of them mean charging, connected and disconnected.
+* The options flow opens on a menu (`init`) with three topics:
+  * `charger` edits entities, the user entity, type and thresholds; its
+    follow-up step `status_states` appears only when the status entity reports
+    states ev_sessions does not recognise (or the user has mapped states
+    before), so the user can say which of them mean charging, connected and
+    disconnected.
+  * `pricing` sets the cost price (fixed, or a price sensor) and the tariff:
+    the fees and markup users pay.
+  * `users` is a second menu: `add_user`, `edit_user` (then
+    `edit_user_details`), `remove_user` (then `remove_user_confirm`).
 
-All three check the entities with the same function. A power sensor or energy
-meter another charger already measures would count sessions twice: the user
-step aborts with `already_configured` (nothing has been entered yet worth
+Every form of the options flow saves as soon as it is submitted and closes the
+dialog, as Home Assistant's own menu-driven options flows do. The alternative,
+collecting changes across pages until a final "save", loses them all when the
+dialog is closed by habit; and one page per change makes each change, and
+each test of it, a short straight path.
+
+Amounts are in Home Assistant's currency. A number field left empty is not
+stored, and an absent amount counts as 0; a user's `tariff` holds only the
+fields filled in, and is left out when none are.
+
+All three flows check the entities with the same function. A power sensor or
+energy meter another charger already measures would count sessions twice: the
+user step aborts with `already_configured` (nothing has been entered yet worth
 keeping), while reconfigure and options show it as an error on the field, so
 the user's other changes survive and another entity can be picked.
 """
@@ -34,11 +51,14 @@ from homeassistant.config_entries import (
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
     UnitOfEnergy,
     UnitOfPower,
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant, State, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -59,14 +79,26 @@ from .const import (
     CONF_CHARGER_TYPE,
     CONF_CHARGING_STATES,
     CONF_CONNECTED_STATES,
+    CONF_COST_PER_KWH,
     CONF_DISCONNECTED_STATES,
     CONF_ENERGY_ENTITY,
+    CONF_FEE_PER_HOUR,
+    CONF_FEE_PER_KWH,
+    CONF_FEE_PER_SESSION,
+    CONF_IDLE_FEE_PER_HOUR,
+    CONF_IDLE_GRACE_MINUTES,
+    CONF_MARKUP_FACTOR,
+    CONF_MARKUP_PER_KWH,
     CONF_MIN_SESSION_ENERGY_KWH,
+    CONF_MINIMUM_FEE,
     CONF_NAME,
     CONF_POWER_ENTITY,
     CONF_POWER_THRESHOLD_W,
+    CONF_PRICE_ENTITY,
     CONF_SESSION_TIMEOUT_MINUTES,
     CONF_STATUS_ENTITY,
+    CONF_USER_ENTITY,
+    CONF_USERS,
     DEFAULT_CHARGER_TYPE,
     DEFAULT_MIN_SESSION_ENERGY_KWH,
     DEFAULT_NAME,
@@ -75,7 +107,11 @@ from .const import (
     DOMAIN,
     ISSUE_UNKNOWN_STATUS_STATE,
     SOURCE_ENTITY_KEYS,
+    USER_NAME,
+    USER_TAG,
+    USER_TARIFF,
 )
+from .pricing import TARIFF_KEYS, UnsupportedPriceUnitError, price_factor
 from .units import energy_unit_factor, power_unit_factor
 
 # Domains a charger's status can come from: a status/enum sensor, a "plugged in"
@@ -95,8 +131,28 @@ STATE_LIST_KEYS: Final = (
     CONF_DISCONNECTED_STATES,
 )
 
+# Domains the user entity can come from: the charger's "last RFID tag" or
+# "user" sensor, or a helper an automation keeps up to date.
+USER_ENTITY_DOMAINS: Final = ("sensor", "input_text", "input_select", "select")
+
 # The `options` attribute of enum sensors and input_select helpers.
 _ATTR_OPTIONS: Final = "options"
+
+# Where the owner's cost of a kWh comes from: a fixed price or a price sensor.
+COST_PRICE_KEYS: Final = (CONF_COST_PER_KWH, CONF_PRICE_ENTITY)
+# Everything the `pricing` step sets.
+PRICING_KEYS: Final = (*COST_PRICE_KEYS, *TARIFF_KEYS)
+
+# Roomy enough for any currency's price of a kWh or a session (even in IDR).
+_MAX_AMOUNT: Final = 100_000
+# Prices may be negative (pricing.py bills them), but a *fixed* price far
+# below zero is a typo rather than a contract.
+_MIN_COST_PER_KWH: Final = -10
+_MAX_MARKUP_FACTOR: Final = 100
+_MAX_IDLE_GRACE_MINUTES: Final = 1440
+
+# The field of the `edit_user` and `remove_user` forms that picks the user.
+_FIELD_USER: Final = "user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +208,12 @@ USER_SCHEMA: Final = vol.Schema(
 
 RECONFIGURE_SCHEMA: Final = vol.Schema(_SOURCE_ENTITY_FIELDS)
 
-OPTIONS_SCHEMA: Final = vol.Schema(
+CHARGER_SCHEMA: Final = vol.Schema(
     {
         **_SOURCE_ENTITY_FIELDS,
+        vol.Optional(CONF_USER_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=list(USER_ENTITY_DOMAINS))
+        ),
         vol.Required(
             CONF_CHARGER_TYPE, default=DEFAULT_CHARGER_TYPE
         ): _CHARGER_TYPE_SELECTOR,
@@ -367,6 +426,246 @@ def _in_two_lists(state_lists: Iterable[list[str]]) -> bool:
     return False
 
 
+def _user_entity_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, str]:
+    """Check the user entity of the `charger` form; return the form errors."""
+    errors: dict[str, str] = {}
+    if not (entity_id := user_input.get(CONF_USER_ENTITY)):
+        return errors
+    if entity_id in _chosen_sources(user_input).values():
+        errors[CONF_USER_ENTITY] = "same_entity"
+    elif hass.states.get(entity_id) is None:
+        errors[CONF_USER_ENTITY] = "entity_not_found"
+    return errors
+
+
+def _with_user_entity(
+    options: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return `options` with the user entity of the `charger` form (or without)."""
+    new_options = {
+        key: value for key, value in options.items() if key != CONF_USER_ENTITY
+    }
+    if entity_id := user_input.get(CONF_USER_ENTITY):
+        new_options[CONF_USER_ENTITY] = entity_id
+    return new_options
+
+
+def _amount(
+    unit: str, *, minimum: float = 0, maximum: float = _MAX_AMOUNT
+) -> NumberSelector:
+    """Return a box for an amount of money (or money per kWh, per hour)."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step="any",
+            unit_of_measurement=unit,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _tariff_fields(currency: str) -> dict[vol.Marker, Any]:
+    """Return the tariff's fields, all optional, in the order a reader needs them.
+
+    The markup on the cost price first, then the fees, then the idle fee and
+    its grace period. The same fields serve the charger's tariff (`pricing`)
+    and a user's own (the `tariff` section of the user forms).
+    """
+    per_kwh = f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+    per_hour = f"{currency}/{UnitOfTime.HOURS}"
+    selectors: dict[str, NumberSelector] = {
+        CONF_MARKUP_FACTOR: NumberSelector(
+            NumberSelectorConfig(
+                min=0,
+                max=_MAX_MARKUP_FACTOR,
+                step="any",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        CONF_MARKUP_PER_KWH: _amount(per_kwh, minimum=-_MAX_AMOUNT),
+        # A fee per kWh may be negative: a discount on a marked-up spot price.
+        CONF_FEE_PER_KWH: _amount(per_kwh, minimum=-_MAX_AMOUNT),
+        CONF_FEE_PER_SESSION: _amount(currency),
+        CONF_FEE_PER_HOUR: _amount(per_hour),
+        CONF_MINIMUM_FEE: _amount(currency),
+        CONF_IDLE_FEE_PER_HOUR: _amount(per_hour),
+        CONF_IDLE_GRACE_MINUTES: NumberSelector(
+            NumberSelectorConfig(
+                min=0,
+                max=_MAX_IDLE_GRACE_MINUTES,
+                step=1,
+                unit_of_measurement=UnitOfTime.MINUTES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+    }
+    return {vol.Optional(key): selector for key, selector in selectors.items()}
+
+
+def _pricing_schema(currency: str) -> vol.Schema:
+    """Return the `pricing` form: the cost price, then the charger's tariff."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_COST_PER_KWH): _amount(
+                f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}",
+                minimum=_MIN_COST_PER_KWH,
+            ),
+            vol.Optional(CONF_PRICE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain="sensor")
+            ),
+            **_tariff_fields(currency),
+        }
+    )
+
+
+def _user_schema(currency: str, *, own_tariff: bool) -> vol.Schema:
+    """Return the form of one user: name, tag and, folded away, a tariff.
+
+    Built afresh for every form: Home Assistant 2025.4 writes suggested values
+    into a section's schema in place, so a shared one would carry one user's
+    tariff over to the next form.
+    """
+    return vol.Schema(
+        {
+            vol.Required(USER_NAME): TextSelector(),
+            vol.Required(USER_TAG): TextSelector(),
+            vol.Optional(USER_TARIFF): section(
+                vol.Schema(_tariff_fields(currency)), {"collapsed": not own_tariff}
+            ),
+        }
+    )
+
+
+def _amounts(user_input: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """Return the filled-in amounts among `keys`; empty fields are left out.
+
+    Minutes are whole numbers; money stays as entered (a float, as the number
+    box gives it; the pricing module turns it into a Decimal).
+    """
+    amounts: dict[str, Any] = {}
+    for key in keys:
+        if (value := user_input.get(key)) is None:
+            continue
+        amounts[key] = int(value) if key == CONF_IDLE_GRACE_MINUTES else float(value)
+    return amounts
+
+
+def _pricing_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> dict[str, str]:
+    """Check the `pricing` form; return the form errors (empty when fine)."""
+    errors: dict[str, str] = {}
+    if not (entity_id := user_input.get(CONF_PRICE_ENTITY)):
+        return errors
+    # One source of the cost price: a fixed price of 0 is no price at all.
+    if user_input.get(CONF_COST_PER_KWH):
+        errors["base"] = "cost_and_price_entity"
+    if (state := hass.states.get(entity_id)) is None:
+        errors[CONF_PRICE_ENTITY] = "entity_not_found"
+        return errors
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    # The coordinator converts prices with the same function, so the flow
+    # accepts exactly the units (and currency) the integration can use.
+    try:
+        price_factor(unit if isinstance(unit, str) else None, hass.config.currency)
+    except UnsupportedPriceUnitError:
+        errors[CONF_PRICE_ENTITY] = "invalid_price_unit"
+    return errors
+
+
+def _users(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return a copy of the charger's users, safe to change."""
+    return [dict(user) for user in options.get(CONF_USERS, ())]
+
+
+def _with_users(
+    options: Mapping[str, Any], users: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Return `options` with `users`; without the key once the last one is gone."""
+    new_options = {key: value for key, value in options.items() if key != CONF_USERS}
+    if users:
+        new_options[CONF_USERS] = users
+    return new_options
+
+
+def _same_text(first: str, second: str) -> bool:
+    """Tell whether two names or tags would be mistaken for each other."""
+    return first.strip().casefold() == second.strip().casefold()
+
+
+def _user_errors(
+    user_input: Mapping[str, Any],
+    users: Iterable[Mapping[str, Any]],
+) -> dict[str, str]:
+    """Check a user's name and tag against the other users (`users`).
+
+    Names and tags are compared without case and surrounding spaces: "Anna"
+    and "anna ", or tags "04A1B2" and "04a1b2", would be the same to a reader
+    and, for tags, possibly to the charger.
+    """
+    errors: dict[str, str] = {}
+    name = str(user_input.get(USER_NAME) or "").strip()
+    tag = str(user_input.get(USER_TAG) or "").strip()
+    others = list(users)
+    if not name:
+        errors[USER_NAME] = "user_name_required"
+    elif any(_same_text(name, other[USER_NAME]) for other in others):
+        errors[USER_NAME] = "user_name_taken"
+    if not tag:
+        errors[USER_TAG] = "user_tag_required"
+    elif any(_same_text(tag, other[USER_TAG]) for other in others):
+        errors[USER_TAG] = "user_tag_taken"
+    return errors
+
+
+def _user_record(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the user as stored: name, tag and the tariff if one is filled in."""
+    user: dict[str, Any] = {
+        USER_NAME: str(user_input[USER_NAME]).strip(),
+        USER_TAG: str(user_input[USER_TAG]).strip(),
+    }
+    if tariff := _amounts(user_input.get(USER_TARIFF) or {}, TARIFF_KEYS):
+        user[USER_TARIFF] = tariff
+    return user
+
+
+def _user_selector(users: Iterable[Mapping[str, Any]]) -> SelectSelector:
+    """Return a drop-down of the users, by name."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[user[USER_NAME] for user in users],
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
+def _index_of(users: Iterable[Mapping[str, Any]], name: str) -> int:
+    """Return the position of the user called `name` (picked from the list)."""
+    return next(index for index, user in enumerate(users) if user[USER_NAME] == name)
+
+
+def _presented_tag(
+    hass: HomeAssistant, options: Mapping[str, Any], users: Iterable[Mapping[str, Any]]
+) -> str | None:
+    """Return the tag the user entity reports now, if no user has it yet.
+
+    Presenting a new tag at the charger before adding its user fills it in.
+    """
+    if (entity_id := options.get(CONF_USER_ENTITY)) is None or (
+        state := hass.states.get(entity_id)
+    ) is None:
+        return None
+    tag = state.state.strip()
+    if not tag or tag in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+        return None
+    if any(_same_text(tag, user[USER_TAG]) for user in users):
+        return None
+    return tag
+
+
 class EvSessionsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one charger: its name, source entities and type."""
 
@@ -448,14 +747,27 @@ class EvSessionsConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class EvSessionsOptionsFlow(OptionsFlow):
-    """Change a charger's entities, type and thresholds, and map unknown states."""
+    """Change a charger's entities and thresholds, its prices and its users.
+
+    Each form saves when submitted (see the module docstring for why).
+    """
 
     _new_options: dict[str, Any]
+    # The user picked in `edit_user` or `remove_user`, by position in the list.
+    _user_index: int
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Edit the source entities, charger type and session thresholds.
+        """Offer the three topics: the charger, its prices, its users."""
+        return self.async_show_menu(
+            step_id="init", menu_options=["charger", "pricing", "users"]
+        )
+
+    async def async_step_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Edit the source entities, user entity, type and session thresholds.
 
         A power or energy entity another charger already uses is an error on the
         form (`already_configured`): aborting would throw the user's other
@@ -464,7 +776,9 @@ class EvSessionsOptionsFlow(OptionsFlow):
         options = self.config_entry.options
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _source_errors(self.hass, user_input)
+            errors = _source_errors(self.hass, user_input) | _user_entity_errors(
+                self.hass, user_input
+            )
             if not errors and (
                 field := _source_used_elsewhere(
                     self.hass, user_input, this_entry_id=self.config_entry.entry_id
@@ -472,7 +786,9 @@ class EvSessionsOptionsFlow(OptionsFlow):
             ):
                 errors[field] = "already_configured"
             if not errors:
-                self._new_options = _with_sources(options, user_input) | {
+                self._new_options = _with_user_entity(
+                    _with_sources(options, user_input), user_input
+                ) | {
                     CONF_CHARGER_TYPE: user_input[CONF_CHARGER_TYPE],
                     CONF_POWER_THRESHOLD_W: float(user_input[CONF_POWER_THRESHOLD_W]),
                     CONF_MIN_SESSION_ENERGY_KWH: float(
@@ -487,11 +803,150 @@ class EvSessionsOptionsFlow(OptionsFlow):
                 return self.async_create_entry(data=self._new_options)
 
         return self.async_show_form(
-            step_id="init",
+            step_id="charger",
             data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, options if user_input is None else user_input
+                CHARGER_SCHEMA, options if user_input is None else user_input
             ),
             errors=errors,
+        )
+
+    async def async_step_pricing(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set the cost price and the charger's tariff.
+
+        Fields left empty are removed from the options, so clearing the price
+        sensor or a fee takes it away.
+        """
+        options = self.config_entry.options
+        currency = self.hass.config.currency
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _pricing_errors(self.hass, user_input)
+            if not errors:
+                new_options = {
+                    key: value
+                    for key, value in options.items()
+                    if key not in PRICING_KEYS
+                }
+                if price_entity := user_input.get(CONF_PRICE_ENTITY):
+                    new_options[CONF_PRICE_ENTITY] = price_entity
+                new_options |= _amounts(user_input, (CONF_COST_PER_KWH, *TARIFF_KEYS))
+                return self.async_create_entry(data=new_options)
+
+        return self.async_show_form(
+            step_id="pricing",
+            data_schema=self.add_suggested_values_to_schema(
+                _pricing_schema(currency),
+                options if user_input is None else user_input,
+            ),
+            errors=errors,
+            description_placeholders={"currency": currency},
+        )
+
+    async def async_step_users(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer to add a user, and to edit or remove one once there are any."""
+        if _users(self.config_entry.options):
+            return self.async_show_menu(
+                step_id="users",
+                menu_options=["add_user", "edit_user", "remove_user", "init"],
+            )
+        return self.async_show_menu(step_id="users", menu_options=["add_user", "init"])
+
+    async def async_step_add_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a user: a name, the tag the user entity reports, an own tariff."""
+        options = self.config_entry.options
+        users = _users(options)
+        errors: dict[str, str] = {}
+        suggested: Mapping[str, Any] | None = user_input
+        if user_input is not None:
+            errors = _user_errors(user_input, users)
+            if not errors:
+                users.append(_user_record(user_input))
+                return self.async_create_entry(data=_with_users(options, users))
+        elif tag := _presented_tag(self.hass, options, users):
+            suggested = {USER_TAG: tag}
+
+        return self.async_show_form(
+            step_id="add_user",
+            data_schema=self.add_suggested_values_to_schema(
+                _user_schema(self.hass.config.currency, own_tariff=False), suggested
+            ),
+            errors=errors,
+            description_placeholders={"currency": self.hass.config.currency},
+        )
+
+    async def async_step_edit_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the user to edit."""
+        users = _users(self.config_entry.options)
+        if user_input is not None:
+            self._user_index = _index_of(users, user_input[_FIELD_USER])
+            return await self.async_step_edit_user_details()
+        return self.async_show_form(
+            step_id="edit_user",
+            data_schema=vol.Schema({vol.Required(_FIELD_USER): _user_selector(users)}),
+        )
+
+    async def async_step_edit_user_details(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the picked user's name, tag or tariff; the form starts filled in."""
+        options = self.config_entry.options
+        users = _users(options)
+        user = users[self._user_index]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            others = users[: self._user_index] + users[self._user_index + 1 :]
+            errors = _user_errors(user_input, others)
+            if not errors:
+                users[self._user_index] = _user_record(user_input)
+                return self.async_create_entry(data=_with_users(options, users))
+
+        return self.async_show_form(
+            step_id="edit_user_details",
+            data_schema=self.add_suggested_values_to_schema(
+                _user_schema(self.hass.config.currency, own_tariff=USER_TARIFF in user),
+                user if user_input is None else user_input,
+            ),
+            errors=errors,
+            description_placeholders={
+                "name": user[USER_NAME],
+                "currency": self.hass.config.currency,
+            },
+        )
+
+    async def async_step_remove_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the user to remove."""
+        users = _users(self.config_entry.options)
+        if user_input is not None:
+            self._user_index = _index_of(users, user_input[_FIELD_USER])
+            return await self.async_step_remove_user_confirm()
+        return self.async_show_form(
+            step_id="remove_user",
+            data_schema=vol.Schema({vol.Required(_FIELD_USER): _user_selector(users)}),
+        )
+
+    async def async_step_remove_user_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Remove the picked user once the removal is confirmed."""
+        options = self.config_entry.options
+        users = _users(options)
+        if user_input is not None:
+            del users[self._user_index]
+            return self.async_create_entry(data=_with_users(options, users))
+        return self.async_show_form(
+            step_id="remove_user_confirm",
+            data_schema=vol.Schema({}),
+            description_placeholders={"name": users[self._user_index][USER_NAME]},
         )
 
     async def async_step_status_states(

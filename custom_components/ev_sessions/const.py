@@ -21,6 +21,31 @@ CONF_DISCONNECTED_STATES: Final = "disconnected_states"
 
 SOURCE_ENTITY_KEYS: Final = (CONF_STATUS_ENTITY, CONF_POWER_ENTITY, CONF_ENERGY_ENTITY)
 
+# Money options (public contract: never rename). Amounts are in Home Assistant's
+# currency (`hass.config.currency`); an amount that is absent counts as 0.
+# The cost price: what a kWh costs the owner, fixed or from a price sensor.
+CONF_COST_PER_KWH: Final = "cost_per_kwh"
+CONF_PRICE_ENTITY: Final = "price_entity"
+# The tariff: what a user pays (`pricing.TARIFF_KEYS`).
+CONF_FEE_PER_SESSION: Final = "fee_per_session"
+CONF_FEE_PER_KWH: Final = "fee_per_kwh"
+CONF_FEE_PER_HOUR: Final = "fee_per_hour"
+CONF_IDLE_FEE_PER_HOUR: Final = "idle_fee_per_hour"
+CONF_IDLE_GRACE_MINUTES: Final = "idle_grace_minutes"
+CONF_MINIMUM_FEE: Final = "minimum_fee"
+CONF_MARKUP_FACTOR: Final = "markup_factor"
+CONF_MARKUP_PER_KWH: Final = "markup_per_kwh"
+
+# Users (public contract: never rename). `user_entity` reports who is charging
+# (an RFID tag or user id); `users` is a list of {"name": str, "tag": str} with
+# an optional "tariff" mapping of the tariff keys above, present only when the
+# user has a tariff of their own.
+CONF_USER_ENTITY: Final = "user_entity"
+CONF_USERS: Final = "users"
+USER_NAME: Final = "name"
+USER_TAG: Final = "tag"
+USER_TARIFF: Final = "tariff"
+
 DEFAULT_NAME: Final = "EV charger"
 # Chargers draw 2-10 W in standby and cars keep 50-300 W of pumps and
 # electronics awake while "charging" at 100 %; real charging starts at

@@ -8,9 +8,10 @@ and fires events. It does no session arithmetic of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 import logging
 from typing import Any
 
@@ -44,13 +45,17 @@ from .const import (
     CONF_CHARGER_TYPE,
     CONF_CHARGING_STATES,
     CONF_CONNECTED_STATES,
+    CONF_COST_PER_KWH,
     CONF_DISCONNECTED_STATES,
     CONF_ENERGY_ENTITY,
     CONF_MIN_SESSION_ENERGY_KWH,
     CONF_POWER_ENTITY,
     CONF_POWER_THRESHOLD_W,
+    CONF_PRICE_ENTITY,
     CONF_SESSION_TIMEOUT_MINUTES,
     CONF_STATUS_ENTITY,
+    CONF_USER_ENTITY,
+    CONF_USERS,
     DEFAULT_CHARGER_TYPE,
     DEFAULT_MIN_SESSION_ENERGY_KWH,
     DEFAULT_POWER_THRESHOLD_W,
@@ -63,7 +68,8 @@ from .const import (
     ISSUE_UNSUPPORTED_UNIT,
 )
 from .history import SessionHistory
-from .session import FLAG_UNIT_CHANGED, SessionRecord
+from .pricing import Tariff, UnsupportedPriceUnitError, price_per_kwh
+from .session import FLAG_UNIT_CHANGED, SessionRecord, money_from_json
 from .session_tracker import (
     LiveSession,
     SessionEvent,
@@ -99,11 +105,16 @@ class ChargerView:
     last: SessionRecord | None
     total_energy_kwh: float
     sessions: int
+    currency: str | None = None
+    current_price: Decimal | None = None
+    total_cost: Decimal | None = None
+    total_revenue: Decimal = Decimal(0)
 
 
-def tracker_settings(entry: ConfigEntry) -> TrackerSettings:
+def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSettings:
     """Build the engine's settings from the entry's options."""
     options = entry.options
+    cost_price = money_from_json(options.get(CONF_COST_PER_KWH))
     return TrackerSettings(
         entry_id=entry.entry_id,
         charger=entry.title,
@@ -125,6 +136,11 @@ def tracker_settings(entry: ConfigEntry) -> TrackerSettings:
                 )
             )
         ),
+        currency=currency,
+        tariff=Tariff.from_options(options),
+        users=tuple(options.get(CONF_USERS, ())),
+        cost_price=None if options.get(CONF_PRICE_ENTITY) else cost_price,
+        has_price_entity=bool(options.get(CONF_PRICE_ENTITY)),
     )
 
 
@@ -143,7 +159,10 @@ class EvSessionsCoordinator:
         self._connected_states = tuple(options.get(CONF_CONNECTED_STATES, ()))
         self._disconnected_states = tuple(options.get(CONF_DISCONNECTED_STATES, ()))
         self._vocabulary = self._status_vocabulary()
-        self.settings = tracker_settings(entry)
+        self.price_entity_id: str | None = options.get(CONF_PRICE_ENTITY)
+        self.user_entity_id: str | None = options.get(CONF_USER_ENTITY)
+        self._users: tuple[Mapping[str, Any], ...] = tuple(options.get(CONF_USERS, ()))
+        self.settings = tracker_settings(entry, hass.config.currency)
         self.tracker = SessionTracker(self.settings)
         self.history = SessionHistory()
         self.store = SessionStore(hass, entry.entry_id)
@@ -184,7 +203,11 @@ class EvSessionsCoordinator:
         )
         measured = [
             entity_id
-            for entity_id in (self.power_entity_id, self.energy_entity_id)
+            for entity_id in (
+                self.power_entity_id,
+                self.energy_entity_id,
+                self.price_entity_id,
+            )
             if entity_id
         ]
         self._unsubscribe.append(
@@ -194,9 +217,12 @@ class EvSessionsCoordinator:
             async_track_time_interval(self.hass, self._on_tick, TICK_INTERVAL)
         )
         now = dt_util.utcnow()
-        # The meter first: energy drawn while Home Assistant was down is
-        # credited before the status may close the session.
+        # Price and user first, so what follows is priced and attributed; then
+        # the meter: energy drawn while Home Assistant was down is credited
+        # before the status may close the session.
         for entity_id in (
+            self.price_entity_id,
+            self.user_entity_id,
             self.energy_entity_id,
             self.power_entity_id,
             self.status_entity_id,
@@ -211,6 +237,7 @@ class EvSessionsCoordinator:
         """Unsubscribe and write the store now, so a reload resumes exactly."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        self.tracker.checkpoint(dt_util.utcnow())
         await self.store.async_flush(self.tracker.snapshot, self.history.to_dict)
 
     @property
@@ -222,6 +249,8 @@ class EvSessionsCoordinator:
                 self.status_entity_id,
                 self.power_entity_id,
                 self.energy_entity_id,
+                self.price_entity_id,
+                self.user_entity_id,
             )
             if entity_id
         ]
@@ -271,9 +300,16 @@ class EvSessionsCoordinator:
         if entity_id == self.status_entity_id:
             events = self.tracker.status_changed(self._charger_state(state), at)
         elif entity_id == self.power_entity_id:
-            events = self.tracker.power_changed(self._number(state, power_kw), at)
+            events = self.tracker.power_changed(self._reading(state, power_kw), at)
+        elif entity_id == self.energy_entity_id:
+            events = self.tracker.meter_changed(self._reading(state, energy_kwh), at)
+        elif entity_id == self.price_entity_id:
+            events = self.tracker.price_changed(
+                self._reading(state, self._price_per_kwh), at
+            )
         else:
-            events = self.tracker.meter_changed(self._number(state, energy_kwh), at)
+            self._user_changed(state, at)
+            events = []
         self._handle(events, at)
         self._schedule_save()
 
@@ -282,12 +318,33 @@ class EvSessionsCoordinator:
             return self.tracker.status_changed(None, at)
         if entity_id == self.power_entity_id:
             return self.tracker.power_changed(None, at)
-        return self.tracker.meter_changed(None, at)
+        if entity_id == self.energy_entity_id:
+            return self.tracker.meter_changed(None, at)
+        if entity_id == self.price_entity_id:
+            return self.tracker.price_changed(None, at)
+        self.tracker.user_changed(None, known=False, at=at)
+        return []
 
-    def _number(
-        self, state: State, parse: Callable[[str | None, str | None], float | None]
-    ) -> float | None:
-        """Return the state in kW/kWh; None for a gap or a reading to ignore."""
+    def _price_per_kwh(self, raw: str | None, unit: str | None) -> Decimal | None:
+        return price_per_kwh(raw, unit, self.hass.config.currency)
+
+    def _user_changed(self, state: State, at: datetime) -> None:
+        """Map the user entity's tag to a configured user's name."""
+        tag = state.state.strip()
+        if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE) or not tag:
+            self.tracker.user_changed(None, known=False, at=at)
+            return
+        folded = tag.casefold()
+        for user in self._users:
+            if str(user.get("tag", "")).strip().casefold() == folded:
+                self.tracker.user_changed(str(user["name"]), known=True, at=at)
+                return
+        self.tracker.user_changed(tag, known=False, at=at)
+
+    def _reading[T](
+        self, state: State, parse: Callable[[str | None, str | None], T | None]
+    ) -> T | None:
+        """Return the state in kW, kWh or currency/kWh; None for a gap."""
         if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
             return None
         unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
@@ -295,7 +352,7 @@ class EvSessionsCoordinator:
         issue_id = f"{ISSUE_UNSUPPORTED_UNIT}_{entity_id}"
         try:
             value = parse(state.state, unit)
-        except UnsupportedUnitError:
+        except (UnsupportedUnitError, UnsupportedPriceUnitError):
             if issue_id not in self._open_issues:
                 _LOGGER.warning(
                     "%s: %s reports %r in the unit %r, which ev_sessions cannot"
@@ -427,12 +484,28 @@ class EvSessionsCoordinator:
             status = STATUS_CHARGING
         else:
             status = STATUS_CONNECTED
+        total_cost: Decimal | None = None
+        if self.settings.priced:
+            total_cost = self.history.total_cost
+            if (
+                live is not None
+                and live.cost is not None
+                and live.energy_kwh >= self.settings.min_session_energy_kwh
+            ):
+                # Cost accrues in the hour it is drawn (Energy dashboard).
+                total_cost += live.cost
         return ChargerView(
             status=status,
             live=live,
             last=self.history.last,
             total_energy_kwh=total,
             sessions=len(self.history),
+            currency=self.settings.currency,
+            current_price=self.tracker.prices.price_at(at)
+            if self.settings.priced
+            else None,
+            total_cost=total_cost,
+            total_revenue=self.history.total_revenue,
         )
 
     # ------------------------------------------------------------ repairs

@@ -6,6 +6,7 @@ Plain Python: the store persists `to_dict()`, entities read the totals.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 import logging
 from typing import Any
 
@@ -22,6 +23,8 @@ class SessionHistory:
         self._records: list[SessionRecord] = []
         self._ids: set[str] = set()
         self.total_energy_kwh = 0.0
+        self.total_cost = Decimal(0)
+        self.total_revenue = Decimal(0)
         for record in records or ():
             self.add(record)
 
@@ -45,6 +48,8 @@ class SessionHistory:
         self._records.append(record)
         self._ids.add(record.id)
         self.total_energy_kwh += record.energy_kwh
+        self.total_cost += record.cost or Decimal(0)
+        self.total_revenue += record.revenue or Decimal(0)
         return True
 
     def to_dict(self) -> dict[str, Any]:

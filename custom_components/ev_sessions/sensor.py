@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -19,11 +20,12 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from . import EvSessionsConfigEntry
 from .coordinator import STATUS_OPTIONS, ChargerView, EvSessionsCoordinator
 from .entity import EvSessionsEntity
+from .session_tracker import TrackerSettings
 
 # Entities only read the coordinator's view; they never write to the store.
 PARALLEL_UPDATES = 0
 
-type SensorValue = str | int | float | datetime | None
+type SensorValue = str | int | float | Decimal | datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +34,10 @@ class EvSessionsSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[ChargerView], SensorValue]
     last_reset_fn: Callable[[ChargerView], datetime | None] | None = None
+    # Money sensors: the unit follows Home Assistant's currency.
+    unit_fn: Callable[[str | None], str | None] | None = None
+    # Whether the charger's settings call for this sensor at all.
+    exists_fn: Callable[[TrackerSettings], bool] = lambda _: True
 
 
 def _session_started(view: ChargerView) -> datetime | None:
@@ -63,6 +69,37 @@ def _session_power_peak(view: ChargerView) -> float | None:
     if view.live is not None:
         return view.live.peak_power_kw
     return view.last.peak_power_kw if view.last is not None else None
+
+
+def _session_cost(view: ChargerView) -> Decimal | None:
+    if view.live is not None:
+        return view.live.cost
+    return view.last.cost if view.last is not None else None
+
+
+def _session_revenue(view: ChargerView) -> Decimal | None:
+    if view.live is not None:
+        return view.live.revenue
+    return view.last.revenue if view.last is not None else None
+
+
+def _currency(currency: str | None) -> str | None:
+    return currency
+
+
+def _per_kwh(currency: str | None) -> str | None:
+    return None if currency is None else f"{currency}/kWh"
+
+
+def _priced(settings: TrackerSettings) -> bool:
+    return settings.priced
+
+
+def _charges_users(settings: TrackerSettings) -> bool:
+    """Revenue sensors: for chargers whose default tariff or users charge."""
+    return not settings.tariff.is_free or any(
+        user.get("tariff") for user in settings.users
+    )
 
 
 SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
@@ -144,6 +181,75 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda view: view.sessions,
     ),
+    EvSessionsSensorDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=_session_cost,
+        last_reset_fn=_session_started,
+        exists_fn=_priced,
+    ),
+    EvSessionsSensorDescription(
+        key="session_revenue",
+        translation_key="session_revenue",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=_session_revenue,
+        last_reset_fn=_session_started,
+        exists_fn=_charges_users,
+    ),
+    EvSessionsSensorDescription(
+        key="last_session_cost",
+        translation_key="last_session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=lambda view: view.last.cost if view.last is not None else None,
+        exists_fn=_priced,
+    ),
+    EvSessionsSensorDescription(
+        key="last_session_revenue",
+        translation_key="last_session_revenue",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=lambda view: view.last.revenue if view.last is not None else None,
+        exists_fn=_charges_users,
+    ),
+    EvSessionsSensorDescription(
+        key="total_cost",
+        translation_key="total_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=lambda view: view.total_cost,
+        exists_fn=_priced,
+    ),
+    EvSessionsSensorDescription(
+        key="total_revenue",
+        translation_key="total_revenue",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=lambda view: view.total_revenue,
+        exists_fn=_charges_users,
+    ),
+    EvSessionsSensorDescription(
+        key="current_price",
+        translation_key="current_price",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        unit_fn=_per_kwh,
+        value_fn=lambda view: view.current_price,
+        exists_fn=_priced,
+    ),
 )
 
 
@@ -157,6 +263,7 @@ async def async_setup_entry(
     async_add_entities(
         EvSessionsSensor(coordinator, description)
         for description in SENSOR_DESCRIPTIONS
+        if description.exists_fn(coordinator.settings)
     )
 
 
@@ -173,6 +280,10 @@ class EvSessionsSensor(EvSessionsEntity, SensorEntity):
         """Describe the sensor by `description`."""
         self.entity_description = description
         super().__init__(coordinator, description.key)
+        if description.unit_fn is not None:
+            self._attr_native_unit_of_measurement = description.unit_fn(
+                coordinator.settings.currency
+            )
 
     @property
     def native_value(self) -> SensorValue:

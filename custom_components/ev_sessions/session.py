@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .curve import CurvePoint
@@ -25,6 +26,7 @@ FLAG_DATA_GAP = "data_gap"  # a measurement was unavailable while charging
 FLAG_METER_RESET = "meter_reset"  # the energy counter restarted from zero
 FLAG_GLITCH_REJECTED = "glitch_rejected"  # an impossible reading was ignored
 FLAG_UNIT_CHANGED = "unit_changed"  # a source changed its unit mid-session
+FLAG_UNKNOWN_USER = "unknown_user"  # the user tag is not one of the configured users
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -39,6 +41,36 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+# Money is exact (Decimal) in the record and the store; JSON carries it as a
+# number with six decimals, far below any currency's smallest coin.
+MONEY_DIGITS = 6
+
+
+def money_json(value: Decimal | None) -> float | None:
+    """Return an amount as a JSON number (rounded to MONEY_DIGITS)."""
+    return None if value is None else float(round(value, MONEY_DIGITS))
+
+
+def money_from_json(value: Any) -> Decimal | None:
+    """Read an amount back; `str` keeps a JSON number's decimals exact."""
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+REVENUE_PARTS = (
+    "session_fee",
+    "energy_fee",
+    "time_fee",
+    "idle_fee",
+    "minimum_fee_adjustment",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +95,23 @@ class SessionRecord:
     energy_source: str
     flags: tuple[str, ...]
     power_energy_kwh: float | None = None
+    user: str | None = None
+    currency: str | None = None
+    cost: Decimal | None = None  # None: no cost price configured
+    revenue: Decimal | None = None
+    revenue_breakdown: Mapping[str, Decimal] | None = None
+    avg_cost_per_kwh: Decimal | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    tariff: Mapping[str, float] | None = None
     curve: tuple[CurvePoint, ...] = field(default=(), repr=False)
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Return revenue minus cost, when both are known."""
+        if self.cost is None or self.revenue is None:
+            return None
+        return self.revenue - self.cost
 
     @property
     def curve_points(self) -> int:
@@ -92,6 +140,21 @@ class SessionRecord:
             "flags": list(self.flags),
             "power_energy_kwh": self.power_energy_kwh,
             "curve_points": self.curve_points,
+            "user": self.user,
+            "currency": self.currency,
+            "cost": money_json(self.cost),
+            "revenue": money_json(self.revenue),
+            "margin": money_json(self.margin),
+            "revenue_breakdown": None
+            if self.revenue_breakdown is None
+            else {
+                part: money_json(self.revenue_breakdown.get(part, Decimal(0)))
+                for part in REVENUE_PARTS
+            },
+            "avg_cost_per_kwh": money_json(self.avg_cost_per_kwh),
+            "price_min": money_json(self.price_min),
+            "price_max": money_json(self.price_max),
+            "tariff": None if self.tariff is None else dict(self.tariff),
         }
         if include_curve:
             data["curve"] = [list(point) for point in self.curve]
@@ -127,5 +190,24 @@ class SessionRecord:
             energy_source=str(data["energy_source"]),
             flags=tuple(str(flag) for flag in data.get("flags", ())),
             power_energy_kwh=_optional_float(data.get("power_energy_kwh")),
+            user=None if data.get("user") is None else str(data["user"]),
+            currency=None if data.get("currency") is None else str(data["currency"]),
+            cost=money_from_json(data.get("cost")),
+            revenue=money_from_json(data.get("revenue")),
+            revenue_breakdown=_breakdown(data.get("revenue_breakdown")),
+            avg_cost_per_kwh=money_from_json(data.get("avg_cost_per_kwh")),
+            price_min=money_from_json(data.get("price_min")),
+            price_max=money_from_json(data.get("price_max")),
+            tariff=None
+            if data.get("tariff") is None
+            else {str(key): float(value) for key, value in data["tariff"].items()},
             curve=curve,
         )
+
+
+def _breakdown(data: Any) -> dict[str, Decimal] | None:
+    if not isinstance(data, Mapping):
+        return None
+    return {
+        part: money_from_json(data.get(part)) or Decimal(0) for part in REVENUE_PARTS
+    }

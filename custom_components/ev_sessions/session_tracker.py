@@ -20,8 +20,9 @@ kept as a cross-check (`power_energy_kwh`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
 import logging
@@ -30,6 +31,13 @@ from typing import Any
 from .charger_status import ChargerState
 from .curve import DEFAULT_MIN_STEP_S, CurveBuilder
 from .meter import MeterAccumulator
+from .pricing import (
+    PriceTimeline,
+    SessionBilling,
+    Tariff,
+    idle_seconds,
+    tariff_for_user,
+)
 from .session import (
     ENERGY_SOURCE_METER,
     ENERGY_SOURCE_POWER,
@@ -37,7 +45,10 @@ from .session import (
     FLAG_DATA_GAP,
     FLAG_GLITCH_REJECTED,
     FLAG_RESTARTED,
+    FLAG_UNKNOWN_USER,
+    REVENUE_PARTS,
     SessionRecord,
+    money_json,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,6 +66,9 @@ DEFAULT_MAX_POWER_KW = 44.0
 POWER_SPIKE_MARGIN = 1.5
 
 SNAPSHOT_VERSION = 1
+# A fixed cost price is in force since the beginning of time.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+FLAG_NO_PRICE = "no_price"
 
 
 def max_power_kw(charger_type: str) -> float:
@@ -81,6 +95,19 @@ class TrackerSettings:
     # Without a power entity, a meter that has not moved for this long means
     # charging stopped (at the time of its last increment).
     meter_idle_after: timedelta = timedelta(minutes=10)
+    # Money: Home Assistant's currency, the default tariff, the users (as
+    # stored in the options, with their own tariffs), and where the cost
+    # price comes from (a fixed price, or a price entity fed by price_changed).
+    currency: str | None = None
+    tariff: Tariff = field(default_factory=Tariff)
+    users: tuple[Mapping[str, Any], ...] = ()
+    cost_price: Decimal | None = None
+    has_price_entity: bool = False
+
+    @property
+    def priced(self) -> bool:
+        """Return whether a cost price is configured at all."""
+        return self.cost_price is not None or self.has_price_entity
 
 
 class SessionEventType(StrEnum):
@@ -112,6 +139,10 @@ class LiveSession:
     meter_start_kwh: float | None
     energy_source: str
     flags: tuple[str, ...]
+    user: str | None = None
+    currency: str | None = None
+    cost: Decimal | None = None
+    revenue: Decimal | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the session so far, keyed like a finished record."""
@@ -137,6 +168,10 @@ class LiveSession:
             "energy_source": self.energy_source,
             "flags": list(self.flags),
             "charging": self.charging,
+            "user": self.user,
+            "currency": self.currency,
+            "cost": money_json(self.cost),
+            "revenue": money_json(self.revenue),
         }
 
 
@@ -166,7 +201,11 @@ class _ActiveSession:
     """Mutable state of the session in progress."""
 
     def __init__(
-        self, session_id: str, started_at: datetime, curve: CurveBuilder
+        self,
+        session_id: str,
+        started_at: datetime,
+        curve: CurveBuilder,
+        billing: SessionBilling,
     ) -> None:
         self.id = session_id
         self.started_at = started_at
@@ -186,6 +225,14 @@ class _ActiveSession:
         self.meter_moved_at: datetime | None = None
         self.meter_run_start: datetime | None = None
         self.meter_kw: float | None = None
+        # Money: the session's billing, how much of its energy is priced, and
+        # until when; who charged.
+        self.billing = billing
+        self.billed_kwh = 0.0
+        self.billed_at = started_at
+        self.user: str | None = None
+        # Where the meter's latest step began (its previous reading's time).
+        self.meter_step_from: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,6 +251,11 @@ class _ActiveSession:
             "meter_moved_at": _iso(self.meter_moved_at),
             "meter_run_start": _iso(self.meter_run_start),
             "meter_kw": self.meter_kw,
+            "billing": self.billing.to_dict(),
+            "billed_kwh": self.billed_kwh,
+            "billed_at": _iso(self.billed_at),
+            "meter_step_from": _iso(self.meter_step_from),
+            "user": self.user,
         }
 
     @classmethod
@@ -212,7 +264,10 @@ class _ActiveSession:
         if started_at is None:
             raise ValueError("an active session needs started_at")
         session = cls(
-            str(data["id"]), started_at, CurveBuilder.from_dict(data["curve"])
+            str(data["id"]),
+            started_at,
+            CurveBuilder.from_dict(data["curve"]),
+            SessionBilling.from_dict(data["billing"]),
         )
         session.charging_started_at = _time(data.get("charging_started_at"))
         session.charging_ended_at = _time(data.get("charging_ended_at"))
@@ -229,6 +284,10 @@ class _ActiveSession:
         session.meter_run_start = _time(data.get("meter_run_start"))
         meter_kw = data.get("meter_kw")
         session.meter_kw = None if meter_kw is None else float(meter_kw)
+        session.billed_kwh = float(data.get("billed_kwh", 0.0))
+        session.billed_at = _time(data.get("billed_at")) or started_at
+        session.meter_step_from = _time(data.get("meter_step_from"))
+        session.user = None if data.get("user") is None else str(data["user"])
         return session
 
 
@@ -253,6 +312,11 @@ class SessionTracker:
         # while Home Assistant was down.
         self._awaiting_first_status = False
         self.last_seen_before_restart: datetime | None = None
+        self.prices = PriceTimeline()
+        if settings.cost_price is not None:
+            self.prices.set_price(settings.cost_price, _EPOCH)
+        # Who the user entity says is charging: (name or raw tag, known user?)
+        self._user: tuple[str, bool] | None = None
 
     # ----------------------------------------------------------------- inputs
 
@@ -302,7 +366,8 @@ class SessionTracker:
             kw = 0.0
         self._integrate_power(at)
         self.power_kw = kw
-        self._power_at = at
+        # A tick may have integrated a moment past this sample's time.
+        self._power_at = at if self._power_at is None else max(at, self._power_at)
         active = self._active
         if active is not None:
             if kw is None:
@@ -312,7 +377,9 @@ class SessionTracker:
                     active.flags.add(FLAG_DATA_GAP)
             elif active.peak_kw is None or kw > active.peak_kw:
                 active.peak_kw = kw
-        return self._evaluate_charging(at)
+        events = self._evaluate_charging(at)
+        self._bill(at)
+        return events
 
     def meter_changed(self, kwh: float | None, at: datetime) -> list[SessionEvent]:
         """Take a new energy meter reading in kWh; None means unknown (a gap)."""
@@ -327,7 +394,9 @@ class SessionTracker:
             self._meter_at = at
         if (active := self._active) is not None:
             self._meter_add(active, kwh, at)
-        return events + self._evaluate_charging(at)
+        events += self._evaluate_charging(at)
+        self._bill(at)
+        return events
 
     def _meter_add(
         self, active: _ActiveSession, kwh: float | None, at: datetime
@@ -336,6 +405,8 @@ class SessionTracker:
             active.meter = MeterAccumulator(self._max_kw)
         since = active.meter.last_at
         update = active.meter.add(kwh, at)
+        if update.increment_kwh > 0:
+            active.meter_step_from = since
         if update.increment_kwh > 0 and since is not None:
             self._meter_moved(active, since, at, update.increment_kwh)
 
@@ -381,6 +452,26 @@ class SessionTracker:
             self._meter_add(active, last_kwh, last_at)
         return events
 
+    def price_changed(self, price: Decimal | None, at: datetime) -> list[SessionEvent]:
+        """Take a new cost price (currency per kWh); None means unavailable."""
+        self._seen(at)
+        if self.settings.has_price_entity:
+            self._bill(at)  # what was drawn so far, at the prices until now
+            self.prices.set_price(price, at)
+        return []
+
+    def user_changed(self, user: str | None, *, known: bool, at: datetime) -> None:
+        """Take who is charging: a configured user's name, or a raw tag.
+
+        The session belongs to the first user seen during it; their tariff
+        then applies to the whole session (a tag is often shown only after
+        the car was plugged in).
+        """
+        self._seen(at)
+        self._user = None if not user else (user, known)
+        if (active := self._active) is not None and active.user is None:
+            self._assign_user(active)
+
     def flag(self, flag: str) -> None:
         """Mark the active session with something seen outside the engine."""
         if self._active is not None:
@@ -389,7 +480,18 @@ class SessionTracker:
     def tick(self, at: datetime) -> list[SessionEvent]:
         """Let time pass: confirm stops, time out idle sessions."""
         self._seen(at)
+        # Commit the held power's energy (a crash then loses at most a tick),
+        # but price it only when a sample or a new price arrives, over the
+        # interval since the last one: a held power value is constant, so the
+        # time-weighted price over that interval is exact.
+        self._integrate_power(at)
         return self._evaluate_charging(at)
+
+    def checkpoint(self, at: datetime) -> None:
+        """Commit and price everything up to `at` (before a shutdown)."""
+        self._seen(at)
+        self._integrate_power(at)
+        self._bill(at)
 
     # ------------------------------------------------------------------ views
 
@@ -425,6 +527,15 @@ class SessionTracker:
             meter_start_kwh=None if meter is None else meter.start_kwh,
             energy_source=source,
             flags=tuple(sorted(active.flags | self._meter_flags(active))),
+            user=active.user,
+            currency=self.settings.currency,
+            cost=active.billing.cost if self.settings.priced else None,
+            revenue=active.billing.revenue(
+                charging_s=charging_s,
+                idle_s=_seconds(active.charging_ended_at, at)
+                if active.charging_since is None and active.charging_ended_at
+                else 0.0,
+            ).total,
         )
 
     # -------------------------------------------------------------- snapshots
@@ -439,6 +550,7 @@ class SessionTracker:
             "last_seen_at": _iso(self.last_seen_at),
             "last_session_id": self._last_session_id,
             "active": None if self._active is None else self._active.to_dict(),
+            "prices": self.prices.to_dict() if self.settings.has_price_entity else None,
         }
 
     @classmethod
@@ -461,6 +573,8 @@ class SessionTracker:
         tracker.last_seen_at = _time(data.get("last_seen_at"))
         tracker.last_seen_before_restart = tracker.last_seen_at
         tracker._last_session_id = data.get("last_session_id")
+        if settings.has_price_entity and data.get("prices") is not None:
+            tracker.prices = PriceTimeline.from_dict(data["prices"])
         if (active := data.get("active")) is not None:
             session = _ActiveSession.from_dict(active)
             session.flags.add(FLAG_RESTARTED)
@@ -493,8 +607,14 @@ class SessionTracker:
     def _start(
         self, at: datetime, meter_baseline: tuple[float, datetime] | None = None
     ) -> list[SessionEvent]:
-        session = _ActiveSession(self._new_id(at), at, CurveBuilder(at))
+        session = _ActiveSession(
+            self._new_id(at),
+            at,
+            CurveBuilder(at),
+            SessionBilling(self.settings.tariff),
+        )
         self._last_session_id = session.id
+        self._assign_user(session)
         if self.settings.has_meter:
             session.meter = MeterAccumulator(self._max_kw)
             if meter_baseline is not None:
@@ -612,6 +732,7 @@ class SessionTracker:
         active.power_energy_kwh += self.power_kw * _seconds(start, at) / 3600
         if self.settings.has_power:
             active.curve.add(start, at, self.power_kw)
+        self._power_at = at  # integrated up to here
 
     def _open_power_kwh(self, active: _ActiveSession, at: datetime) -> float:
         """Energy of the power value held from its reading until `at`."""
@@ -665,6 +786,52 @@ class SessionTracker:
         powers = full or [kw for _, kw in segments]
         return max(powers) if powers else None
 
+    def _bill(self, at: datetime) -> None:
+        """Price the energy the active session drew since it was last billed.
+
+        Each increment is priced over the interval it was drawn in, at the
+        prices in force then (split across price changes by time).
+        """
+        active = self._active
+        if active is None:
+            self.prices.forget_before(at)
+            return
+        if at <= active.billed_at:
+            return
+        energy, source = self._energy(active, self._open_power_kwh(active, at))
+        # Bill whole milliwatt-hours: float sums of integrated power must not
+        # turn 20 kWh at 3 SEK into 59.99999999999996 SEK.
+        energy = round(energy, 6)
+        increment = energy - active.billed_kwh
+        if source == ENERGY_SOURCE_METER:
+            # A meter step holds what was drawn since its previous step: price
+            # it over that interval; time without steps is not billed yet.
+            if increment <= 0:
+                return
+            start = max(active.billed_at, active.meter_step_from or active.billed_at)
+        else:
+            # Integrated power is known up to `at`.
+            start = active.billed_at
+        if increment > 0:
+            active.billing.add_energy(
+                increment, start, at, self.prices if self.settings.priced else None
+            )
+            active.billed_kwh = energy
+        active.billed_at = at
+        self.prices.forget_before(at)
+
+    def _assign_user(self, active: _ActiveSession) -> None:
+        """Give the session the current user and that user's tariff."""
+        if self._user is None:
+            return
+        user, known = self._user
+        active.user = user
+        if not known:
+            active.flags.add(FLAG_UNKNOWN_USER)
+        tariff = tariff_for_user(self.settings.tariff, self.settings.users, user)
+        if tariff != active.billing.tariff:
+            active.billing = active.billing.with_tariff(tariff)
+
     def _end(self, at: datetime, ended_at: datetime) -> list[SessionEvent]:
         """Close the active session at `ended_at` (observed at `at`)."""
         active = self._active
@@ -677,6 +844,7 @@ class SessionTracker:
             events += self._stop_charging(
                 active, min(active.pending_stop_at or ended_at, ended_at)
             )
+        self._bill(max(ended_at, active.billed_at))
         energy, source = self._energy(active)
         if source == ENERGY_SOURCE_POWER and self.settings.has_meter:
             # The meter never gave a valid reading during the session.
@@ -684,6 +852,13 @@ class SessionTracker:
         meter = active.meter
         charging_s = round(active.charging_s)
         curve = tuple(active.curve.points(ended_at))
+        billing = active.billing
+        priced = self.settings.priced
+        revenue = billing.revenue(
+            charging_s=active.charging_s,
+            idle_s=idle_seconds(active.charging_ended_at, ended_at),
+        )
+        money_flags = set(billing.flags) if priced else set()
         record = SessionRecord(
             id=active.id,
             entry_id=self.settings.entry_id,
@@ -703,10 +878,19 @@ class SessionTracker:
             meter_start_kwh=None if meter is None else meter.start_kwh,
             meter_end_kwh=None if meter is None else meter.last_kwh,
             energy_source=source,
-            flags=tuple(sorted(active.flags | self._meter_flags(active))),
+            flags=tuple(sorted(active.flags | self._meter_flags(active) | money_flags)),
             power_energy_kwh=round(active.power_energy_kwh, 4)
             if self.settings.has_power
             else None,
+            user=active.user,
+            currency=self.settings.currency,
+            cost=billing.cost if priced else None,
+            revenue=revenue.total,
+            revenue_breakdown={part: getattr(revenue, part) for part in REVENUE_PARTS},
+            avg_cost_per_kwh=billing.avg_cost_per_kwh if priced else None,
+            price_min=billing.price_min if priced else None,
+            price_max=billing.price_max if priced else None,
+            tariff=billing.tariff.to_dict(),
             curve=curve,
         )
         self._active = None
