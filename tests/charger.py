@@ -49,7 +49,10 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 
 async def advance(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    until: datetime,
+    step: timedelta = timedelta(seconds=30),
 ) -> None:
     """Let time pass until `until`, firing timers every 30 s on the way.
 
@@ -59,7 +62,7 @@ async def advance(
     await hass.async_block_till_done()
     at = dt_util.utcnow()
     while at < until:
-        at = min(at + timedelta(seconds=30), until)
+        at = min(at + step, until)
         freezer.move_to(at)
         async_fire_time_changed(hass, at)
         await hass.async_block_till_done()

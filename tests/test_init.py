@@ -178,14 +178,3 @@ async def test_unload_and_remove(
     await hass.async_block_till_done()
     assert ACTIVE_KEY not in hass_storage
     assert HISTORY_KEY not in hass_storage
-
-
-async def test_unreadable_store_is_left_alone(
-    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
-) -> None:
-    """A store file that cannot be read stops set-up instead of being overwritten."""
-    hass_storage[HISTORY_KEY] = {"version": 99, "key": HISTORY_KEY, "data": {}}
-    assert not await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.SETUP_ERROR
-    assert hass_storage[HISTORY_KEY]["version"] == 99

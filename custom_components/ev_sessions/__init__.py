@@ -5,28 +5,31 @@ from __future__ import annotations
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import EvSessionsCoordinator
-from .store import SessionStore, StoreUnreadableError
+from .services import async_setup_services
+from .store import SessionStore
 
 PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
 
 type EvSessionsConfigEntry = ConfigEntry[EvSessionsCoordinator]
 
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once, whatever chargers are set up."""
+    async_setup_services(hass)
+    return True
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvSessionsConfigEntry) -> bool:
     """Set up one charger: resume its store, add entities, start listening."""
     coordinator = EvSessionsCoordinator(hass, entry)
-    try:
-        await coordinator.async_load()
-    except StoreUnreadableError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="store_unreadable",
-            translation_placeholders={"error": str(err)},
-        ) from err
+    await coordinator.async_load()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()

@@ -87,6 +87,7 @@ from .const import (
     CONF_FEE_PER_SESSION,
     CONF_IDLE_FEE_PER_HOUR,
     CONF_IDLE_GRACE_MINUTES,
+    CONF_KEEP_DAYS,
     CONF_MARKUP_FACTOR,
     CONF_MARKUP_PER_KWH,
     CONF_MIN_SESSION_ENERGY_KWH,
@@ -247,6 +248,16 @@ CHARGER_SCHEMA: Final = vol.Schema(
                 max=1440,
                 step=1,
                 unit_of_measurement=UnitOfTime.MINUTES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        # Empty: keep sessions forever.
+        vol.Optional(CONF_KEEP_DAYS): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=36500,
+                step=1,
+                unit_of_measurement=UnitOfTime.DAYS,
                 mode=NumberSelectorMode.BOX,
             )
         ),
@@ -798,6 +809,9 @@ class EvSessionsOptionsFlow(OptionsFlow):
                         user_input[CONF_SESSION_TIMEOUT_MINUTES]
                     ),
                 }
+                self._new_options.pop(CONF_KEEP_DAYS, None)
+                if user_input.get(CONF_KEEP_DAYS):
+                    self._new_options[CONF_KEEP_DAYS] = int(user_input[CONF_KEEP_DAYS])
                 if self._status_states_wanted():
                     return await self.async_step_status_states()
                 return self.async_create_entry(data=self._new_options)

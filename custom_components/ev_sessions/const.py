@@ -40,6 +40,9 @@ CONF_MARKUP_PER_KWH: Final = "markup_per_kwh"
 # (an RFID tag or user id); `users` is a list of {"name": str, "tag": str} with
 # an optional "tariff" mapping of the tariff keys above, present only when the
 # user has a tariff of their own.
+# History: how long finished sessions are kept (absent: forever).
+CONF_KEEP_DAYS: Final = "keep_days"
+
 CONF_USER_ENTITY: Final = "user_entity"
 CONF_USERS: Final = "users"
 USER_NAME: Final = "name"
@@ -88,3 +91,4 @@ EVENT_TYPES: Final = (
 ISSUE_UNKNOWN_STATUS_STATE: Final = "unknown_status_state"
 ISSUE_SOURCE_ENTITY_MISSING: Final = "source_entity_missing"
 ISSUE_UNSUPPORTED_UNIT: Final = "unsupported_unit"
+ISSUE_STORE_MOVED_ASIDE: Final = "store_moved_aside"

@@ -9,12 +9,15 @@ and fires events. It does no session arithmetic of its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 import logging
+from pathlib import Path
 from typing import Any
 
+from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
@@ -37,6 +40,7 @@ from homeassistant.helpers.event import (
     async_track_state_report_event,
     async_track_time_interval,
 )
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
@@ -48,6 +52,7 @@ from .const import (
     CONF_COST_PER_KWH,
     CONF_DISCONNECTED_STATES,
     CONF_ENERGY_ENTITY,
+    CONF_KEEP_DAYS,
     CONF_MIN_SESSION_ENERGY_KWH,
     CONF_POWER_ENTITY,
     CONF_POWER_THRESHOLD_W,
@@ -64,12 +69,19 @@ from .const import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     ISSUE_SOURCE_ENTITY_MISSING,
+    ISSUE_STORE_MOVED_ASIDE,
     ISSUE_UNKNOWN_STATUS_STATE,
     ISSUE_UNSUPPORTED_UNIT,
 )
 from .history import SessionHistory
-from .pricing import Tariff, UnsupportedPriceUnitError, price_per_kwh
-from .session import FLAG_UNIT_CHANGED, SessionRecord, money_from_json
+from .pricing import Tariff, UnsupportedPriceUnitError, price_per_kwh, tariff_for_user
+from .session import (
+    FLAG_RECONSTRUCTED,
+    FLAG_UNIT_CHANGED,
+    SessionRecord,
+    money_from_json,
+)
+from .session_edit import edit_session
 from .session_tracker import (
     LiveSession,
     SessionEvent,
@@ -180,9 +192,17 @@ class EvSessionsCoordinator:
 
     async def async_load(self) -> None:
         """Read the store and resume the session that was active, if any."""
-        active, history = await self.store.async_load()
+        loaded = await self.store.async_load()
+        active, history = loaded.active, loaded.history
+        for path in loaded.moved_aside:
+            self._raise_issue(
+                f"{ISSUE_STORE_MOVED_ASIDE}_{Path(path).name}",
+                ISSUE_STORE_MOVED_ASIDE,
+                {"path": path},
+            )
         if history is not None:
             self.history = SessionHistory.from_dict(history)
+        await self._async_prune(dt_util.utcnow())
         if active is not None:
             self.tracker = SessionTracker.restore(self.settings, active)
             if self.tracker.active:
@@ -217,17 +237,8 @@ class EvSessionsCoordinator:
             async_track_time_interval(self.hass, self._on_tick, TICK_INTERVAL)
         )
         now = dt_util.utcnow()
-        # Price and user first, so what follows is priced and attributed; then
-        # the meter: energy drawn while Home Assistant was down is credited
-        # before the status may close the session.
-        for entity_id in (
-            self.price_entity_id,
-            self.user_entity_id,
-            self.energy_entity_id,
-            self.power_entity_id,
-            self.status_entity_id,
-        ):
-            if entity_id and (state := self.hass.states.get(entity_id)) is not None:
+        for entity_id in self._feed_order:
+            if (state := self.hass.states.get(entity_id)) is not None:
                 self._process(entity_id, state, now)
         self._handle(self.tracker.tick(now), now)
         self._publish(force=True)
@@ -239,6 +250,26 @@ class EvSessionsCoordinator:
             self._unsubscribe.pop()()
         self.tracker.checkpoint(dt_util.utcnow())
         await self.store.async_flush(self.tracker.snapshot, self.history.to_dict)
+
+    @property
+    def _feed_order(self) -> list[str]:
+        """Sources in the order simultaneous samples are taken.
+
+        Price and user first, so what follows is priced and attributed; then
+        the meter: energy drawn while Home Assistant was down is credited
+        before the status may close the session.
+        """
+        return [
+            entity_id
+            for entity_id in (
+                self.price_entity_id,
+                self.user_entity_id,
+                self.energy_entity_id,
+                self.power_entity_id,
+                self.status_entity_id,
+            )
+            if entity_id
+        ]
 
     @property
     def source_entity_ids(self) -> list[str]:
@@ -297,21 +328,23 @@ class EvSessionsCoordinator:
         """Turn one source state into a sample for the engine."""
         self.samples += 1
         self._resolve_issue(f"{ISSUE_SOURCE_ENTITY_MISSING}_{entity_id}")
-        if entity_id == self.status_entity_id:
-            events = self.tracker.status_changed(self._charger_state(state), at)
-        elif entity_id == self.power_entity_id:
-            events = self.tracker.power_changed(self._reading(state, power_kw), at)
-        elif entity_id == self.energy_entity_id:
-            events = self.tracker.meter_changed(self._reading(state, energy_kwh), at)
-        elif entity_id == self.price_entity_id:
-            events = self.tracker.price_changed(
-                self._reading(state, self._price_per_kwh), at
-            )
-        else:
-            self._user_changed(state, at)
-            events = []
-        self._handle(events, at)
+        self._handle(self._sample(self.tracker, entity_id, state, at), at)
         self._schedule_save()
+
+    def _sample(
+        self, tracker: SessionTracker, entity_id: str, state: State, at: datetime
+    ) -> list[SessionEvent]:
+        """Hand one source state to `tracker` as a plain sample."""
+        if entity_id == self.status_entity_id:
+            return tracker.status_changed(self._charger_state(state), at)
+        if entity_id == self.power_entity_id:
+            return tracker.power_changed(self._reading(state, power_kw), at)
+        if entity_id == self.energy_entity_id:
+            return tracker.meter_changed(self._reading(state, energy_kwh), at)
+        if entity_id == self.price_entity_id:
+            return tracker.price_changed(self._reading(state, self._price_per_kwh), at)
+        tracker.user_changed(self._user(state), known=self._user_known(state), at=at)
+        return []
 
     def _feed_gap(self, entity_id: str, at: datetime) -> list[SessionEvent]:
         if entity_id == self.status_entity_id:
@@ -328,18 +361,23 @@ class EvSessionsCoordinator:
     def _price_per_kwh(self, raw: str | None, unit: str | None) -> Decimal | None:
         return price_per_kwh(raw, unit, self.hass.config.currency)
 
-    def _user_changed(self, state: State, at: datetime) -> None:
-        """Map the user entity's tag to a configured user's name."""
+    def _user(self, state: State) -> str | None:
+        """The configured user's name for the tag shown, else the raw tag."""
         tag = state.state.strip()
         if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE) or not tag:
-            self.tracker.user_changed(None, known=False, at=at)
-            return
+            return None
         folded = tag.casefold()
         for user in self._users:
             if str(user.get("tag", "")).strip().casefold() == folded:
-                self.tracker.user_changed(str(user["name"]), known=True, at=at)
-                return
-        self.tracker.user_changed(tag, known=False, at=at)
+                return str(user["name"])
+        return tag
+
+    def _user_known(self, state: State) -> bool:
+        folded = state.state.strip().casefold()
+        return any(
+            str(user.get("tag", "")).strip().casefold() == folded
+            for user in self._users
+        )
 
     def _reading[T](
         self, state: State, parse: Callable[[str | None, str | None], T | None]
@@ -441,8 +479,7 @@ class EvSessionsCoordinator:
             if event.type is SessionEventType.SESSION_DISCARDED:
                 continue
             if event.record is not None:
-                self.history.add(event.record)
-                self.store.schedule_history_save(self.history.to_dict)
+                self._record_finished(event.record)
                 data = event.record.to_dict()
             elif (live := self.tracker.live(at)) is not None:
                 data = live.to_dict()
@@ -455,6 +492,180 @@ class EvSessionsCoordinator:
             for listener in list(self._event_listeners):
                 listener(event, data)
         self._publish(force=True)
+
+    @callback
+    def _record_finished(self, record: SessionRecord) -> None:
+        """Keep a finished session: history, its curve, statistics."""
+        self.history.add(record)
+        self.store.schedule_history_save(self.history.to_dict)
+        curve = [list(point) for point in record.curve]
+        self.entry.async_create_task(
+            self.hass,
+            self._async_after_history_change(put={record.id: curve}),
+            "ev_sessions history update",
+        )
+
+    async def _async_after_history_change(
+        self,
+        *,
+        put: Mapping[str, list[Any]] | None = None,
+        remove: set[str] | None = None,
+        rebuild_statistics: bool = False,
+    ) -> None:
+        """Store curves, prune old sessions, and bring statistics up to date."""
+        await self.store.async_update_curves(put or {}, remove or set())
+        await self._async_prune(dt_util.utcnow())
+        await self._async_update_statistics(rebuild=rebuild_statistics)
+
+    async def _async_update_statistics(self, *, rebuild: bool) -> None:
+        """Hook for long-term statistics (see statistics.py)."""
+
+    async def _async_prune(self, now: datetime) -> None:
+        """Forget sessions older than `keep_days`, if the user set a limit."""
+        keep_days = self.entry.options.get(CONF_KEEP_DAYS)
+        if not keep_days:
+            return
+        gone = self.history.prune(now - timedelta(days=float(keep_days)))
+        if gone:
+            _LOGGER.info(
+                "%s: forgot %d sessions older than %s days",
+                self.entry.title,
+                len(gone),
+                keep_days,
+            )
+            self.store.schedule_history_save(self.history.to_dict)
+            await self.store.async_update_curves({}, set(gone))
+
+    # ------------------------------------------------------------ actions
+
+    async def async_session_with_curve(self, session_id: str) -> SessionRecord | None:
+        """Return a recorded session with its curve read from the store."""
+        record = self.history.get(session_id)
+        if record is None:
+            return None
+        curve = await self.store.async_curve(session_id) or []
+        return dataclasses.replace(
+            record,
+            curve=tuple(
+                (int(offset), None if kw is None else float(kw)) for offset, kw in curve
+            ),
+        )
+
+    async def async_update_session(
+        self, session_id: str, **fields: Any
+    ) -> SessionRecord | None:
+        """Correct a session (user, vehicle, note, energy); None if unknown."""
+        record = self.history.get(session_id)
+        if record is None:
+            return None
+        edited = edit_session(
+            record,
+            edited_at=dt_util.utcnow(),
+            tariff_for_user=self._tariff_for_user,
+            **fields,
+        )
+        self.history.replace(edited)
+        self.store.schedule_history_save(self.history.to_dict)
+        await self._async_update_statistics(rebuild=True)
+        self._publish(force=True)
+        return edited
+
+    async def async_delete_session(self, session_id: str) -> SessionRecord | None:
+        """Delete a session and its curve; None if unknown."""
+        record = self.history.remove(session_id)
+        if record is None:
+            return None
+        self.store.schedule_history_save(self.history.to_dict)
+        await self._async_after_history_change(
+            remove={session_id}, rebuild_statistics=True
+        )
+        self._publish(force=True)
+        return record
+
+    def _tariff_for_user(self, user: str | None) -> tuple[Tariff, bool]:
+        """The tariff of `user` (a name or a tag), and whether it is configured."""
+        known = user is not None and any(
+            str(candidate.get("name", "")).strip().casefold() == user.strip().casefold()
+            or str(candidate.get("tag", "")).strip().casefold()
+            == user.strip().casefold()
+            for candidate in self._users
+        )
+        return tariff_for_user(self.settings.tariff, self._users, user), known
+
+    async def async_rebuild_sessions(
+        self, start: datetime, end: datetime
+    ) -> list[SessionRecord]:
+        """Reconstruct sessions in [start, end) from the recorder's history.
+
+        The source entities' recorded states are replayed through a fresh
+        engine; sessions overlapping ones already recorded are skipped, the
+        rest are added with the flag `reconstructed`.
+        """
+        states = await get_instance(self.hass).async_add_executor_job(
+            self._recorded_states, start, end
+        )
+        tracker = SessionTracker(self.settings)
+        events: list[SessionEvent] = []
+        for entity_id, state in states:
+            at = state.last_updated
+            events += self._sample(tracker, entity_id, state, at)
+            events += tracker.tick(at)
+        events += tracker.tick(end)
+        added: list[SessionRecord] = []
+        for event in events:
+            record = event.record
+            if (
+                event.type is not SessionEventType.SESSION_ENDED
+                or record is None
+                or record.id in self.history
+                or self.history.overlaps(record.started_at, record.ended_at)
+            ):
+                continue
+            record = dataclasses.replace(
+                record, flags=tuple(sorted({*record.flags, FLAG_RECONSTRUCTED}))
+            )
+            self.history.add(record)
+            added.append(record)
+        if added:
+            self.store.schedule_history_save(self.history.to_dict)
+            await self._async_after_history_change(
+                put={record.id: [list(p) for p in record.curve] for record in added},
+                rebuild_statistics=True,
+            )
+            self._publish(force=True)
+        return added
+
+    def _recorded_states(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str, State]]:
+        """The sources' recorded states in time order (recorder thread)."""
+        by_entity = get_significant_states(
+            self.hass,
+            start,
+            end,
+            self.source_entity_ids,
+            significant_changes_only=False,
+            include_start_time_state=True,
+        )
+        ordered = [
+            (
+                entity_id,
+                # The recorder's lazy states lack parts of State (its domain).
+                State(
+                    entity_id,
+                    state.state,
+                    state.attributes,
+                    last_changed=state.last_changed,
+                    last_updated=state.last_updated,
+                ),
+            )
+            for entity_id, entity_states in by_entity.items()
+            for state in entity_states
+            if isinstance(state, State)
+        ]
+        order = {entity_id: index for index, entity_id in enumerate(self._feed_order)}
+        ordered.sort(key=lambda item: (item[1].last_updated, order.get(item[0], 9)))
+        return ordered
 
     @callback
     def _schedule_save(self) -> None:

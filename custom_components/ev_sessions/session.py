@@ -27,6 +27,8 @@ FLAG_METER_RESET = "meter_reset"  # the energy counter restarted from zero
 FLAG_GLITCH_REJECTED = "glitch_rejected"  # an impossible reading was ignored
 FLAG_UNIT_CHANGED = "unit_changed"  # a source changed its unit mid-session
 FLAG_UNKNOWN_USER = "unknown_user"  # the user tag is not one of the configured users
+FLAG_RECONSTRUCTED = "reconstructed"  # rebuilt from the recorder's history
+FLAG_ENERGY_CORRECTED = "energy_corrected"  # the energy was corrected by hand
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -104,7 +106,13 @@ class SessionRecord:
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     tariff: Mapping[str, float] | None = None
+    vehicle: str | None = None
+    note: str | None = None
+    edited_at: datetime | None = None
     curve: tuple[CurvePoint, ...] = field(default=(), repr=False)
+    # How many points the curve has, also when the curve itself is stored
+    # apart and not loaded (history keeps curves out of memory).
+    stored_curve_points: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def margin(self) -> Decimal | None:
@@ -116,7 +124,9 @@ class SessionRecord:
     @property
     def curve_points(self) -> int:
         """Return how many points the stored curve has."""
-        return len(self.curve)
+        if self.curve or self.stored_curve_points is None:
+            return len(self.curve)
+        return self.stored_curve_points
 
     def to_dict(self, *, include_curve: bool = False) -> dict[str, Any]:
         """Return the record as plain JSON data; the curve only when asked."""
@@ -155,6 +165,9 @@ class SessionRecord:
             "price_min": money_json(self.price_min),
             "price_max": money_json(self.price_max),
             "tariff": None if self.tariff is None else dict(self.tariff),
+            "vehicle": self.vehicle,
+            "note": self.note,
+            "edited_at": _iso(self.edited_at),
         }
         if include_curve:
             data["curve"] = [list(point) for point in self.curve]
@@ -201,8 +214,18 @@ class SessionRecord:
             tariff=None
             if data.get("tariff") is None
             else {str(key): float(value) for key, value in data["tariff"].items()},
+            vehicle=_optional_str(data.get("vehicle")),
+            note=_optional_str(data.get("note")),
+            edited_at=_parse_time(data.get("edited_at")),
             curve=curve,
+            stored_curve_points=None
+            if "curve" in data
+            else int(data.get("curve_points", 0)),
         )
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _breakdown(data: Any) -> dict[str, Decimal] | None:

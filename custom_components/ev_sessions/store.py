@@ -1,65 +1,157 @@
-"""Persistence: the active session and the session history, per charger.
+"""Persistence: the active session, the session history and its curves.
 
-Two files under `.storage/`, written atomically:
+Three files per charger under `.storage/`, each written atomically:
 - `ev_sessions.<entry_id>.active`: the tracker's snapshot (the session in
   progress, meter baseline, last time seen). Written in batches, at most once
   a minute while samples flow, and once more when Home Assistant stops, so a
   1 Hz power sensor costs no more than a write a minute on an SD card.
-- `ev_sessions.<entry_id>.history`: finished sessions with their curves,
-  written shortly after each session ends.
+- `ev_sessions.<entry_id>.history`: finished sessions without their curves,
+  written shortly after each session ends or is corrected. Compact, so that
+  years of sessions load quickly at start-up.
+- `ev_sessions.<entry_id>.curves`: the curves, by session id, read only when
+  one is asked for (an action, the websocket API, a statistics rebuild).
+
+A file that cannot be read is moved aside (never overwritten) and reported;
+the charger then starts with what could be read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 import logging
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
-STORAGE_VERSION = 1
+ACTIVE_VERSION = 1
+# History v1 kept curves inside each session; v2 moved them to their own file.
+HISTORY_VERSION = 2
+CURVES_VERSION = 1
 ACTIVE_SAVE_DELAY_S = 60
 HISTORY_SAVE_DELAY_S = 1
 
 type JsonData = dict[str, Any]
 
 
-class StoreUnreadableError(HomeAssistantError):
-    """A store file exists but cannot be read; it is left untouched."""
+class _HistoryStore(Store[JsonData]):
+    """The history file, migrating older layouts as it loads them."""
+
+    # Curves found in a v1 file, for the curves file (set by the migration).
+    migrated_curves: dict[str, Any] | None = None
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: JsonData
+    ) -> JsonData:
+        if old_major_version == 1:
+            sessions = []
+            curves: dict[str, Any] = {}
+            for raw in old_data.get("sessions", ()):
+                record = dict(raw)
+                curve = record.pop("curve", None)
+                if curve is not None:
+                    curves[str(record.get("id"))] = curve
+                sessions.append(record)
+            self.migrated_curves = curves
+            return {"sessions": sessions}
+        raise NotImplementedError(
+            f"history file version {old_major_version} is newer than this release"
+        )
+
+
+def _has_session_list(data: Any) -> bool:
+    """Whether stored history data has the shape it must have."""
+    return isinstance(data, dict) and isinstance(data.get("sessions"), list)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedStore:
+    """What was read at start-up, and which unreadable files were moved aside."""
+
+    active: JsonData | None
+    history: JsonData | None
+    moved_aside: tuple[str, ...] = ()
 
 
 class SessionStore:
-    """The two store files of one charger."""
+    """The store files of one charger."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare the stores of the entry `entry_id` (nothing is read yet)."""
+        self._hass = hass
         self._active: Store[JsonData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.active", atomic_writes=True
+            hass, ACTIVE_VERSION, f"{DOMAIN}.{entry_id}.active", atomic_writes=True
         )
-        self._history: Store[JsonData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.history", atomic_writes=True
+        self._history = _HistoryStore(
+            hass, HISTORY_VERSION, f"{DOMAIN}.{entry_id}.history", atomic_writes=True
         )
+        self._curves: Store[JsonData] = Store(
+            hass, CURVES_VERSION, f"{DOMAIN}.{entry_id}.curves", atomic_writes=True
+        )
+        self._curve_cache: dict[str, Any] | None = None
         self._active_save_pending = False
         self.writes = 0
 
-    async def async_load(self) -> tuple[JsonData | None, JsonData | None]:
-        """Return (active snapshot, history) as stored, None where absent.
+    async def async_load(self) -> LoadedStore:
+        """Return the active snapshot and the history as stored.
 
-        An unreadable file raises `StoreUnreadableError`: setting up with an
-        empty history would overwrite it on the next save.
+        An unreadable file is renamed to `<name>.corrupt-<time>` next to it
+        and left out; the caller reports where it went.
         """
+        moved: list[str] = []
+        active = await self._async_load_or_move(self._active, moved)
+        history = await self._async_load_or_move(self._history, moved)
+        if history is not None and not _has_session_list(history):
+            moved.append(await self._async_move_aside(self._history))
+            history = None
+        if self._history.migrated_curves is not None:
+            # A v1 history: write the curves to their own file, then the
+            # history without them.
+            self._curve_cache = self._history.migrated_curves
+            await self._curves.async_save({"curves": self._curve_cache})
+            if history is not None:
+                await self._history.async_save(history)
+            self._history.migrated_curves = None
+        return LoadedStore(active, history, tuple(moved))
+
+    async def _async_load_or_move(
+        self, store: Store[JsonData], moved: list[str]
+    ) -> JsonData | None:
         try:
-            active = await self._active.async_load()
-            history = await self._history.async_load()
-        except (HomeAssistantError, ValueError) as err:
-            raise StoreUnreadableError(str(err)) from err
-        return active, history
+            return await store.async_load()
+        except (
+            HomeAssistantError,
+            ValueError,
+            KeyError,
+            TypeError,
+            NotImplementedError,  # a file written by a newer release
+        ) as err:
+            _LOGGER.error("Cannot read %s: %s", store.path, err)
+        moved.append(await self._async_move_aside(store))
+        return None
+
+    async def _async_move_aside(self, store: Store[JsonData]) -> str:
+        """Rename an unreadable file so nothing overwrites it; return its path."""
+        source = Path(store.path)
+        target = source.with_name(
+            f"{source.name}.corrupt-{dt_util.utcnow().strftime('%Y%m%dT%H%M%SZ')}"
+        )
+
+        def _rename() -> None:
+            if source.exists():
+                source.rename(target)
+
+        await self._hass.async_add_executor_job(_rename)
+        _LOGGER.error("Moved the unreadable %s aside to %s", source, target)
+        return str(target)
 
     @callback
     def schedule_active_save(self, data_fn: Callable[[], JsonData]) -> None:
@@ -89,18 +181,57 @@ class SessionStore:
 
         self._history.async_delay_save(_data, HISTORY_SAVE_DELAY_S)
 
+    async def async_curves(self) -> dict[str, Any]:
+        """Return every stored curve by session id (read once, then cached)."""
+        if self._curve_cache is None:
+            try:
+                data = await self._curves.async_load()
+            except (HomeAssistantError, ValueError, KeyError, TypeError) as err:
+                _LOGGER.error("Cannot read %s: %s", self._curves.path, err)
+                await self._async_move_aside(self._curves)
+                data = None
+            curves = data.get("curves") if isinstance(data, dict) else None
+            self._curve_cache = dict(curves) if isinstance(curves, Mapping) else {}
+        return self._curve_cache
+
+    async def async_curve(self, session_id: str) -> list[Any] | None:
+        """Return one session's stored curve points."""
+        curve = (await self.async_curves()).get(session_id)
+        return curve if isinstance(curve, list) else None
+
+    async def async_update_curves(
+        self,
+        put: Mapping[str, list[Any]],
+        remove: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """Add curves and drop others, then save the curves file soon."""
+        curves = await self.async_curves()
+        curves.update(put)
+        for session_id in remove:
+            curves.pop(session_id, None)
+
+        def _data() -> JsonData:
+            self.writes += 1
+            return {"curves": dict(curves)}
+
+        self._curves.async_delay_save(_data, HISTORY_SAVE_DELAY_S)
+
     async def async_flush(
         self,
         active_fn: Callable[[], JsonData],
         history_fn: Callable[[], JsonData],
     ) -> None:
-        """Write both files now (on unload: a reload resumes exactly)."""
+        """Write the active session and the history now (on unload)."""
         self._active_save_pending = False
         await self._active.async_save(active_fn())
         await self._history.async_save(history_fn())
         self.writes += 2
+        if self._curve_cache is not None:
+            await self._curves.async_save({"curves": dict(self._curve_cache)})
+            self.writes += 1
 
     async def async_remove(self) -> None:
-        """Delete both files (the entry was removed)."""
+        """Delete the files (the entry was removed)."""
         await self._active.async_remove()
         await self._history.async_remove()
+        await self._curves.async_remove()
