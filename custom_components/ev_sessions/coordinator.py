@@ -74,7 +74,13 @@ from .const import (
     ISSUE_UNSUPPORTED_UNIT,
 )
 from .history import SessionHistory
-from .pricing import Tariff, UnsupportedPriceUnitError, price_per_kwh, tariff_for_user
+from .pricing import (
+    Tariff,
+    UnsupportedPriceUnitError,
+    find_user,
+    price_per_kwh,
+    tariff_for_user,
+)
 from .session import (
     FLAG_RECONSTRUCTED,
     FLAG_UNIT_CHANGED,
@@ -366,18 +372,11 @@ class EvSessionsCoordinator:
         tag = state.state.strip()
         if state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE) or not tag:
             return None
-        folded = tag.casefold()
-        for user in self._users:
-            if str(user.get("tag", "")).strip().casefold() == folded:
-                return str(user["name"])
-        return tag
+        user = find_user(self._users, tag, ("tag",))
+        return tag if user is None else str(user["name"])
 
     def _user_known(self, state: State) -> bool:
-        folded = state.state.strip().casefold()
-        return any(
-            str(user.get("tag", "")).strip().casefold() == folded
-            for user in self._users
-        )
+        return find_user(self._users, state.state, ("tag",)) is not None
 
     def _reading[T](
         self, state: State, parse: Callable[[str | None, str | None], T | None]
@@ -584,12 +583,7 @@ class EvSessionsCoordinator:
 
     def _tariff_for_user(self, user: str | None) -> tuple[Tariff, bool]:
         """The tariff of `user` (a name or a tag), and whether it is configured."""
-        known = user is not None and any(
-            str(candidate.get("name", "")).strip().casefold() == user.strip().casefold()
-            or str(candidate.get("tag", "")).strip().casefold()
-            == user.strip().casefold()
-            for candidate in self._users
-        )
+        known = find_user(self._users, user) is not None
         return tariff_for_user(self.settings.tariff, self._users, user), known
 
     async def async_rebuild_sessions(

@@ -366,15 +366,29 @@ def tariff_for_user(
     or with no values), an unknown user, and no user at all get ``default``.
     Malformed user entries are skipped.
     """
-    wanted = _user_key(user)
+    entry = find_user(users, user)
+    return default if entry is None else _own_tariff(entry.get("tariff"), default)
+
+
+def find_user(
+    users: Sequence[Mapping[str, Any]],
+    value: str | None,
+    fields: tuple[str, ...] = ("name", "tag"),
+) -> Mapping[str, Any] | None:
+    """Return the configured user whose name (first) or tag is ``value``.
+
+    Compared exactly but ignoring case and surrounding spaces; malformed user
+    entries are skipped.
+    """
+    wanted = _user_key(value)
     if wanted is None:
-        return default
+        return None
     entries = [entry for entry in users if isinstance(entry, Mapping)]
-    for field_name in ("name", "tag"):
+    for field_name in fields:
         for entry in entries:
             if _user_key(entry.get(field_name)) == wanted:
-                return _own_tariff(entry.get("tariff"), default)
-    return default
+                return entry
+    return None
 
 
 def _user_key(value: Any) -> str | None:
