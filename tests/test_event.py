@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ev_sessions.const import (
+    EVENT_CHARGING_COMPLETED,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
 )
@@ -97,6 +98,7 @@ async def test_event_entity_follows_the_session(
         "charging_started",
         "charging_stopped",
         "session_ended",
+        "charging_completed",
     ]
     seen: list[str] = []
 
@@ -112,6 +114,7 @@ async def test_event_entity_follows_the_session(
         "session_started",
         "charging_started",
         "charging_stopped",
+        "charging_completed",  # Easee reported "completed": the car is full
         "session_ended",
     ]
     state = hass.states.get(entity_id)
@@ -136,3 +139,40 @@ async def test_discarded_session_fires_no_end(
     await hass.async_block_till_done()
     assert ended == []
     assert config_entry.runtime_data.view.sessions == 0
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_charging_completed_fires_once_when_full(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """The car is full, move it: once, when the charger says it finished."""
+    completed = async_capture_events(hass, EVENT_CHARGING_COMPLETED)
+    await setup_entry(hass, config_entry)
+    await play(hass, freezer, easee_evening(T0).sorted())
+    (event,) = completed
+    assert event.data["started_at"] == T0.isoformat()
+    assert event.data["charging_ended_at"] == (T0 + timedelta(minutes=122)).isoformat()
+    ended = config_entry.runtime_data.history.last
+    assert ended is not None
+    assert ended.completed
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_no_completion_when_unplugged_early(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Unplugged while still charging: no charging_completed."""
+    completed = async_capture_events(hass, EVENT_CHARGING_COMPLETED)
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+    await setup_entry(hass, config_entry)
+    early = [
+        sample
+        for sample in easee_evening(T0).sorted()
+        if sample.at < T0 + timedelta(minutes=60)
+    ]
+    await play(hass, freezer, early)
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert completed == []
+    (event,) = ended
+    assert event.data["completed"] is False

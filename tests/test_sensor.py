@@ -7,10 +7,13 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ev_sessions.const import (
@@ -257,3 +260,50 @@ async def test_meter_and_status_without_power(
     await hass.async_block_till_done()
     assert float(value(hass, "last_session_energy")) == pytest.approx(5.5, rel=0.02)
     assert float(value(hass, "session_power_peak")) == pytest.approx(11.0, rel=0.1)
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            "name": "Garage",
+            CONF_STATUS_ENTITY: "sensor.garage_charger_status",
+            CONF_POWER_ENTITY: "sensor.garage_charger_power",
+            "soc_entity": "sensor.car_battery",
+        }
+    ],
+)
+async def test_target_soc_is_restored(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """The target state of charge survives a restart (restored number)."""
+    hass.states.async_set("sensor.car_battery", "55", {"device_class": "battery"})
+    entity_id = "number.garage_target_state_of_charge"
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(entity_id, "80"),
+                {
+                    "native_value": 80.0,
+                    "native_min_value": 10,
+                    "native_max_value": 100,
+                    "native_step": 1,
+                    "native_unit_of_measurement": "%",
+                },
+            )
+        ],
+    )
+    await setup_entry(hass, config_entry)
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "80.0"
+    assert config_entry.runtime_data.tracker.target_soc == 80.0
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": entity_id, "value": 90},
+        blocking=True,
+    )
+    assert config_entry.runtime_data.tracker.target_soc == 90.0

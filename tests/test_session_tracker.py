@@ -507,3 +507,79 @@ def test_session_energy_is_sum_of_valid_increments(
     ended = [event.record for event in events if event.record is not None]
     (record,) = ended
     assert record.energy_kwh == pytest.approx(true_kwh, abs=1e-3)
+
+
+def test_state_of_charge_and_completion() -> None:
+    """SoC from start to end; full at the target fires charging_completed once."""
+    tracker = SessionTracker(settings_for(meter=False))
+    tracker.set_target_soc(80)
+    tracker.soc_changed(35.0, T0 - timedelta(minutes=5))
+    tracker.status_changed(ChargerState.CHARGING, T0)
+    tracker.power_changed(11.0, T0)
+    tracker.soc_changed(150.0, T0 + timedelta(minutes=10))  # nonsense: ignored
+    tracker.soc_changed(None, T0 + timedelta(minutes=11))
+    tracker.soc_changed(80.0, T0 + timedelta(minutes=50))
+    events = tracker.power_changed(0.0, T0 + timedelta(minutes=50))
+    events += tracker.tick(T0 + timedelta(minutes=52))
+    assert types(events) == [
+        SessionEventType.CHARGING_STOPPED,
+        SessionEventType.CHARGING_COMPLETED,
+    ]
+    # A top-up after completion does not complete twice.
+    events = tracker.power_changed(2.0, T0 + timedelta(minutes=60))
+    events += tracker.power_changed(0.0, T0 + timedelta(minutes=62))
+    events += tracker.tick(T0 + timedelta(minutes=64))
+    assert SessionEventType.CHARGING_COMPLETED not in types(events)
+    events = tracker.status_changed(ChargerState.DISCONNECTED, T0 + timedelta(hours=2))
+    (record,) = records(events)
+    assert record.soc_start == 35.0
+    assert record.soc_end == 80.0
+    assert record.soc_added == 45.0
+    assert record.completed
+    assert record.to_dict()["soc_added"] == 45.0
+
+
+def test_unplugged_early_is_not_completed() -> None:
+    """Stopped below the target and unplugged: not completed, no event."""
+    tracker = SessionTracker(settings_for(meter=False))
+    tracker.soc_changed(40.0, T0)
+    tracker.status_changed(ChargerState.CHARGING, T0)
+    tracker.power_changed(11.0, T0)
+    tracker.soc_changed(60.0, T0 + timedelta(minutes=30))
+    events = tracker.status_changed(
+        ChargerState.DISCONNECTED, T0 + timedelta(minutes=30)
+    )
+    assert SessionEventType.CHARGING_COMPLETED not in types(events)
+    (record,) = records(events)
+    assert not record.completed
+    assert record.soc_added == 20.0
+
+
+def test_tag_change_splits_the_session() -> None:
+    """Another RFID tag mid-session: one session per user, split at that moment."""
+    tracker = SessionTracker(settings_for(meter=False))
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    tracker.user_changed("Anna", known=True, at=T0 + timedelta(minutes=1))
+    tracker.power_changed(10.0, T0 + timedelta(minutes=1))
+    split = T0 + timedelta(minutes=31)
+    events = tracker.user_changed("Bo", known=True, at=split)
+    assert types(events) == [
+        SessionEventType.CHARGING_STOPPED,
+        SessionEventType.SESSION_ENDED,
+        SessionEventType.SESSION_STARTED,
+        SessionEventType.CHARGING_STARTED,
+    ]
+    (first,) = records(events)
+    assert first.user == "Anna"
+    assert first.ended_at == split
+    assert first.energy_kwh == pytest.approx(5.0)
+    # The same tag again, or the tag going away, changes nothing.
+    assert tracker.user_changed("Bo", known=True, at=split) == []
+    assert tracker.user_changed(None, known=False, at=split) == []
+    events = tracker.status_changed(
+        ChargerState.DISCONNECTED, split + timedelta(minutes=30)
+    )
+    (second,) = records(events)
+    assert second.user == "Bo"
+    assert second.started_at == split
+    assert second.energy_kwh == pytest.approx(5.0)

@@ -13,7 +13,7 @@ from .coordinator import EvSessionsCoordinator
 from .services import async_setup_services
 from .store import SessionStore
 
-PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NUMBER, Platform.SENSOR]
 
 type EvSessionsConfigEntry = ConfigEntry[EvSessionsCoordinator]
 

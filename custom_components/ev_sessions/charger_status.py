@@ -269,6 +269,28 @@ VOCABULARY_BY_PLATFORM: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+# Words with which chargers say a car has finished charging (full, or the
+# car ended it), as opposed to a pause, a schedule or an unplug. OCPP's
+# "Finishing" is left out: it is the end of a transaction, often an unplug.
+FINISHED_STATES: Final = frozenset(
+    normalise_state(word)
+    for word in (
+        "completed",  # Easee
+        "complete",  # go-e
+        "connected_finished",  # Zaptec
+        "charge done",  # Zaptec label
+        "charging_finished",  # Tesla Wall Connector, older go-e
+        "finished",  # Ohme
+        "full",
+    )
+)
+
+
+def is_finished(raw: str) -> bool:
+    """Whether the status says charging finished (the car is full)."""
+    return normalise_state(raw) in FINISHED_STATES
+
+
 def merge_vocabularies(
     tables: Iterable[Mapping[str, ChargerState]],
 ) -> Mapping[str, ChargerState]:

@@ -76,6 +76,7 @@ import voluptuous as vol
 from .charger_status import GAP_STATES, is_recognised, normalise_state
 from .const import (
     CHARGER_TYPES,
+    CONF_BATTERY_CAPACITY_KWH,
     CONF_CHARGER_TYPE,
     CONF_CHARGING_STATES,
     CONF_CONNECTED_STATES,
@@ -97,6 +98,7 @@ from .const import (
     CONF_POWER_THRESHOLD_W,
     CONF_PRICE_ENTITY,
     CONF_SESSION_TIMEOUT_MINUTES,
+    CONF_SOC_ENTITY,
     CONF_STATUS_ENTITY,
     CONF_USER_ENTITY,
     CONF_USERS,
@@ -214,6 +216,18 @@ CHARGER_SCHEMA: Final = vol.Schema(
         **_SOURCE_ENTITY_FIELDS,
         vol.Optional(CONF_USER_ENTITY): EntitySelector(
             EntitySelectorConfig(domain=list(USER_ENTITY_DOMAINS))
+        ),
+        vol.Optional(CONF_SOC_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class="battery")
+        ),
+        vol.Optional(CONF_BATTERY_CAPACITY_KWH): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=500,
+                step=0.1,
+                unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+                mode=NumberSelectorMode.BOX,
+            )
         ),
         vol.Required(
             CONF_CHARGER_TYPE, default=DEFAULT_CHARGER_TYPE
@@ -437,29 +451,36 @@ def _in_two_lists(state_lists: Iterable[list[str]]) -> bool:
     return False
 
 
+# Optional inputs of the `charger` form besides the sources: who charges, the
+# vehicle's state of charge and battery size.
+_VEHICLE_KEYS: Final = (CONF_USER_ENTITY, CONF_SOC_ENTITY, CONF_BATTERY_CAPACITY_KWH)
+
+
 def _user_entity_errors(
     hass: HomeAssistant, user_input: Mapping[str, Any]
 ) -> dict[str, str]:
-    """Check the user entity of the `charger` form; return the form errors."""
+    """Check the user and SoC entities of the `charger` form; return errors."""
     errors: dict[str, str] = {}
-    if not (entity_id := user_input.get(CONF_USER_ENTITY)):
-        return errors
-    if entity_id in _chosen_sources(user_input).values():
-        errors[CONF_USER_ENTITY] = "same_entity"
-    elif hass.states.get(entity_id) is None:
-        errors[CONF_USER_ENTITY] = "entity_not_found"
+    for key in (CONF_USER_ENTITY, CONF_SOC_ENTITY):
+        if not (entity_id := user_input.get(key)):
+            continue
+        if entity_id in _chosen_sources(user_input).values():
+            errors[key] = "same_entity"
+        elif hass.states.get(entity_id) is None:
+            errors[key] = "entity_not_found"
     return errors
 
 
 def _with_user_entity(
     options: Mapping[str, Any], user_input: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Return `options` with the user entity of the `charger` form (or without)."""
+    """Return `options` with the `charger` form's user entity, SoC and battery."""
     new_options = {
-        key: value for key, value in options.items() if key != CONF_USER_ENTITY
+        key: value for key, value in options.items() if key not in _VEHICLE_KEYS
     }
-    if entity_id := user_input.get(CONF_USER_ENTITY):
-        new_options[CONF_USER_ENTITY] = entity_id
+    for key in _VEHICLE_KEYS:
+        if value := user_input.get(key):
+            new_options[key] = value
     return new_options
 
 

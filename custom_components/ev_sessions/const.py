@@ -40,6 +40,11 @@ CONF_MARKUP_PER_KWH: Final = "markup_per_kwh"
 # (an RFID tag or user id); `users` is a list of {"name": str, "tag": str} with
 # an optional "tariff" mapping of the tariff keys above, present only when the
 # user has a tariff of their own.
+# The vehicle: its state of charge (%) and battery size.
+CONF_SOC_ENTITY: Final = "soc_entity"
+CONF_BATTERY_CAPACITY_KWH: Final = "battery_capacity_kwh"
+DEFAULT_TARGET_SOC: Final = 100.0
+
 # History: how long finished sessions are kept (absent: forever).
 CONF_KEEP_DAYS: Final = "keep_days"
 
@@ -74,17 +79,20 @@ DEFAULT_CHARGER_TYPE: Final = CHARGER_TYPE_AC_3_PHASE
 # Events on the bus (public contract).
 EVENT_SESSION_STARTED: Final = "ev_sessions_session_started"
 EVENT_SESSION_ENDED: Final = "ev_sessions_session_ended"
+EVENT_CHARGING_COMPLETED: Final = "ev_sessions_charging_completed"
 
 # Event types of the `session` event entity (public contract).
 EVENT_TYPE_SESSION_STARTED: Final = "session_started"
 EVENT_TYPE_CHARGING_STARTED: Final = "charging_started"
 EVENT_TYPE_CHARGING_STOPPED: Final = "charging_stopped"
 EVENT_TYPE_SESSION_ENDED: Final = "session_ended"
+EVENT_TYPE_CHARGING_COMPLETED: Final = "charging_completed"
 EVENT_TYPES: Final = (
     EVENT_TYPE_SESSION_STARTED,
     EVENT_TYPE_CHARGING_STARTED,
     EVENT_TYPE_CHARGING_STOPPED,
     EVENT_TYPE_SESSION_ENDED,
+    EVENT_TYPE_CHARGING_COMPLETED,
 )
 
 # Repair issue ids (suffixed with the entry id).

@@ -44,7 +44,12 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
-from .charger_status import VOCABULARY_BY_PLATFORM, ChargerState, map_status
+from .charger_status import (
+    VOCABULARY_BY_PLATFORM,
+    ChargerState,
+    is_finished,
+    map_status,
+)
 from .const import (
     CONF_CHARGER_TYPE,
     CONF_CHARGING_STATES,
@@ -58,6 +63,7 @@ from .const import (
     CONF_POWER_THRESHOLD_W,
     CONF_PRICE_ENTITY,
     CONF_SESSION_TIMEOUT_MINUTES,
+    CONF_SOC_ENTITY,
     CONF_STATUS_ENTITY,
     CONF_USER_ENTITY,
     CONF_USERS,
@@ -66,6 +72,7 @@ from .const import (
     DEFAULT_POWER_THRESHOLD_W,
     DEFAULT_SESSION_TIMEOUT_MINUTES,
     DOMAIN,
+    EVENT_CHARGING_COMPLETED,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     ISSUE_SOURCE_ENTITY_MISSING,
@@ -96,7 +103,7 @@ from .session_tracker import (
     TrackerSettings,
 )
 from .store import SessionStore
-from .units import UnsupportedUnitError, energy_kwh, power_kw
+from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -179,6 +186,7 @@ class EvSessionsCoordinator:
         self._vocabulary = self._status_vocabulary()
         self.price_entity_id: str | None = options.get(CONF_PRICE_ENTITY)
         self.user_entity_id: str | None = options.get(CONF_USER_ENTITY)
+        self.soc_entity_id: str | None = options.get(CONF_SOC_ENTITY)
         self._users: tuple[Mapping[str, Any], ...] = tuple(options.get(CONF_USERS, ()))
         self.settings = tracker_settings(entry, hass.config.currency)
         self.tracker = SessionTracker(self.settings)
@@ -270,6 +278,7 @@ class EvSessionsCoordinator:
             for entity_id in (
                 self.price_entity_id,
                 self.user_entity_id,
+                self.soc_entity_id,
                 self.energy_entity_id,
                 self.power_entity_id,
                 self.status_entity_id,
@@ -288,6 +297,7 @@ class EvSessionsCoordinator:
                 self.energy_entity_id,
                 self.price_entity_id,
                 self.user_entity_id,
+                self.soc_entity_id,
             )
             if entity_id
         ]
@@ -342,15 +352,20 @@ class EvSessionsCoordinator:
     ) -> list[SessionEvent]:
         """Hand one source state to `tracker` as a plain sample."""
         if entity_id == self.status_entity_id:
-            return tracker.status_changed(self._charger_state(state), at)
+            return tracker.status_changed(
+                self._charger_state(state), at, finished=is_finished(state.state)
+            )
         if entity_id == self.power_entity_id:
             return tracker.power_changed(self._reading(state, power_kw), at)
         if entity_id == self.energy_entity_id:
             return tracker.meter_changed(self._reading(state, energy_kwh), at)
         if entity_id == self.price_entity_id:
             return tracker.price_changed(self._reading(state, self._price_per_kwh), at)
-        tracker.user_changed(self._user(state), known=self._user_known(state), at=at)
-        return []
+        if entity_id == self.soc_entity_id:
+            return tracker.soc_changed(parse_number(state.state), at)
+        return tracker.user_changed(
+            self._user(state), known=self._user_known(state), at=at
+        )
 
     def _feed_gap(self, entity_id: str, at: datetime) -> list[SessionEvent]:
         if entity_id == self.status_entity_id:
@@ -361,8 +376,9 @@ class EvSessionsCoordinator:
             return self.tracker.meter_changed(None, at)
         if entity_id == self.price_entity_id:
             return self.tracker.price_changed(None, at)
-        self.tracker.user_changed(None, known=False, at=at)
-        return []
+        if entity_id == self.soc_entity_id:
+            return self.tracker.soc_changed(None, at)
+        return self.tracker.user_changed(None, known=False, at=at)
 
     def _price_per_kwh(self, raw: str | None, unit: str | None) -> Decimal | None:
         return price_per_kwh(raw, unit, self.hass.config.currency)
@@ -488,6 +504,8 @@ class EvSessionsCoordinator:
                 self.hass.bus.async_fire(EVENT_SESSION_STARTED, data)
             elif event.type is SessionEventType.SESSION_ENDED:
                 self.hass.bus.async_fire(EVENT_SESSION_ENDED, data)
+            elif event.type is SessionEventType.CHARGING_COMPLETED:
+                self.hass.bus.async_fire(EVENT_CHARGING_COMPLETED, data)
             for listener in list(self._event_listeners):
                 listener(event, data)
         self._publish(force=True)

@@ -109,10 +109,20 @@ class SessionRecord:
     vehicle: str | None = None
     note: str | None = None
     edited_at: datetime | None = None
+    soc_start: float | None = None
+    soc_end: float | None = None
+    completed: bool = False
     curve: tuple[CurvePoint, ...] = field(default=(), repr=False)
     # How many points the curve has, also when the curve itself is stored
     # apart and not loaded (history keeps curves out of memory).
     stored_curve_points: int | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def soc_added(self) -> float | None:
+        """Return how many percent of battery the session added."""
+        if self.soc_start is None or self.soc_end is None:
+            return None
+        return round(self.soc_end - self.soc_start, 1)
 
     @property
     def margin(self) -> Decimal | None:
@@ -168,6 +178,10 @@ class SessionRecord:
             "vehicle": self.vehicle,
             "note": self.note,
             "edited_at": _iso(self.edited_at),
+            "soc_start": self.soc_start,
+            "soc_end": self.soc_end,
+            "soc_added": self.soc_added,
+            "completed": self.completed,
         }
         if include_curve:
             data["curve"] = [list(point) for point in self.curve]
@@ -217,6 +231,9 @@ class SessionRecord:
             vehicle=_optional_str(data.get("vehicle")),
             note=_optional_str(data.get("note")),
             edited_at=_parse_time(data.get("edited_at")),
+            soc_start=_optional_float(data.get("soc_start")),
+            soc_end=_optional_float(data.get("soc_end")),
+            completed=bool(data.get("completed", False)),
             curve=curve,
             stored_curve_points=None
             if "curve" in data

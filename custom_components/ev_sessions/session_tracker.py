@@ -66,6 +66,7 @@ DEFAULT_MAX_POWER_KW = 44.0
 POWER_SPIKE_MARGIN = 1.5
 
 SNAPSHOT_VERSION = 1
+FULL_SOC = 100.0
 # A fixed cost price is in force since the beginning of time.
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FLAG_NO_PRICE = "no_price"
@@ -118,6 +119,9 @@ class SessionEventType(StrEnum):
     CHARGING_STOPPED = "charging_stopped"
     SESSION_ENDED = "session_ended"
     SESSION_DISCARDED = "session_discarded"
+    # Charging stopped because the car is full (or the charger says it
+    # finished): time to move the car before an idle fee.
+    CHARGING_COMPLETED = "charging_completed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +197,10 @@ def _time(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value))
 
 
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _seconds(start: datetime, end: datetime) -> float:
     return max((end - start).total_seconds(), 0.0)
 
@@ -233,6 +241,11 @@ class _ActiveSession:
         self.user: str | None = None
         # Where the meter's latest step began (its previous reading's time).
         self.meter_step_from: datetime | None = None
+        # The vehicle's state of charge, and whether charging completed.
+        self.soc_start: float | None = None
+        self.soc_end: float | None = None
+        self.finished_reported = False
+        self.completed = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -255,6 +268,10 @@ class _ActiveSession:
             "billed_kwh": self.billed_kwh,
             "billed_at": _iso(self.billed_at),
             "meter_step_from": _iso(self.meter_step_from),
+            "soc_start": self.soc_start,
+            "soc_end": self.soc_end,
+            "finished_reported": self.finished_reported,
+            "completed": self.completed,
             "user": self.user,
         }
 
@@ -287,6 +304,10 @@ class _ActiveSession:
         session.billed_kwh = float(data.get("billed_kwh", 0.0))
         session.billed_at = _time(data.get("billed_at")) or started_at
         session.meter_step_from = _time(data.get("meter_step_from"))
+        session.soc_start = _optional(data.get("soc_start"))
+        session.soc_end = _optional(data.get("soc_end"))
+        session.finished_reported = bool(data.get("finished_reported", False))
+        session.completed = bool(data.get("completed", False))
         session.user = None if data.get("user") is None else str(data["user"])
         return session
 
@@ -317,17 +338,25 @@ class SessionTracker:
             self.prices.set_price(settings.cost_price, _EPOCH)
         # Who the user entity says is charging: (name or raw tag, known user?)
         self._user: tuple[str, bool] | None = None
+        # The vehicle's last state of charge and the charge target (%).
+        self.soc: float | None = None
+        self.target_soc = FULL_SOC
 
     # ----------------------------------------------------------------- inputs
 
     def status_changed(
-        self, state: ChargerState | None, at: datetime
+        self, state: ChargerState | None, at: datetime, *, finished: bool = False
     ) -> list[SessionEvent]:
-        """Take a new charger status; None means unknown (a gap: no change)."""
+        """Take a new charger status; None means unknown (a gap: no change).
+
+        `finished` says the charger reports charging finished (car full).
+        """
         self._seen(at)
         events: list[SessionEvent] = []
         if state is None:
             return events
+        if finished and self._active is not None:
+            self._active.finished_reported = True
         first_after_restart = self._awaiting_first_status
         self._awaiting_first_status = False
         self.status = state
@@ -460,17 +489,52 @@ class SessionTracker:
             self.prices.set_price(price, at)
         return []
 
-    def user_changed(self, user: str | None, *, known: bool, at: datetime) -> None:
+    def user_changed(
+        self, user: str | None, *, known: bool, at: datetime
+    ) -> list[SessionEvent]:
         """Take who is charging: a configured user's name, or a raw tag.
 
         The session belongs to the first user seen during it; their tariff
         then applies to the whole session (a tag is often shown only after
-        the car was plugged in).
+        the car was plugged in). Another tag during the session splits it at
+        that moment: what follows is the new user's session.
         """
         self._seen(at)
         self._user = None if not user else (user, known)
-        if (active := self._active) is not None and active.user is None:
+        active = self._active
+        if active is None or user is None:
+            return []
+        if active.user is None:
             self._assign_user(active)
+            return []
+        if active.user == user:
+            return []
+        _LOGGER.info(
+            "%s: user changed from %s to %s mid-session; splitting the session",
+            self.settings.charger,
+            active.user,
+            user,
+        )
+        events = self._end(at, at)
+        events += self._start(at)
+        events += self._evaluate_charging(at)
+        return events
+
+    def soc_changed(self, soc: float | None, at: datetime) -> list[SessionEvent]:
+        """Take the vehicle's state of charge in %; None means unknown."""
+        self._seen(at)
+        if soc is None or not 0 <= soc <= FULL_SOC:
+            return []
+        self.soc = soc
+        if (active := self._active) is not None:
+            if active.soc_start is None:
+                active.soc_start = soc
+            active.soc_end = soc
+        return []
+
+    def set_target_soc(self, target: float) -> None:
+        """Set the state of charge at which the car counts as full."""
+        self.target_soc = min(max(target, 0.0), FULL_SOC)
 
     def flag(self, flag: str) -> None:
         """Mark the active session with something seen outside the engine."""
@@ -551,6 +615,7 @@ class SessionTracker:
             "last_session_id": self._last_session_id,
             "active": None if self._active is None else self._active.to_dict(),
             "prices": self.prices.to_dict() if self.settings.has_price_entity else None,
+            "soc": self.soc,
         }
 
     @classmethod
@@ -573,6 +638,7 @@ class SessionTracker:
         tracker.last_seen_at = _time(data.get("last_seen_at"))
         tracker.last_seen_before_restart = tracker.last_seen_at
         tracker._last_session_id = data.get("last_session_id")
+        tracker.soc = _optional(data.get("soc"))
         if settings.has_price_entity and data.get("prices") is not None:
             tracker.prices = PriceTimeline.from_dict(data["prices"])
         if (active := data.get("active")) is not None:
@@ -615,6 +681,7 @@ class SessionTracker:
         )
         self._last_session_id = session.id
         self._assign_user(session)
+        session.soc_start = session.soc_end = self.soc
         if self.settings.has_meter:
             session.meter = MeterAccumulator(self._max_kw)
             if meter_baseline is not None:
@@ -714,7 +781,19 @@ class SessionTracker:
         active.charging_since = None
         active.pending_stop_at = None
         active.charging_ended_at = stop_at
-        return [SessionEvent(SessionEventType.CHARGING_STOPPED, stop_at, active.id)]
+        events = [SessionEvent(SessionEventType.CHARGING_STOPPED, stop_at, active.id)]
+        if not active.completed and self._reached_target(active):
+            active.completed = True
+            events.append(
+                SessionEvent(SessionEventType.CHARGING_COMPLETED, stop_at, active.id)
+            )
+        return events
+
+    def _reached_target(self, active: _ActiveSession) -> bool:
+        """Full: the car reached its target, or the charger said it finished."""
+        if active.finished_reported:
+            return True
+        return active.soc_end is not None and active.soc_end >= self.target_soc - 0.5
 
     def _integrate_power(self, at: datetime) -> None:
         """Add the power held since the last reading to the active session."""
@@ -891,6 +970,12 @@ class SessionTracker:
             price_min=billing.price_min if priced else None,
             price_max=billing.price_max if priced else None,
             tariff=billing.tariff.to_dict(),
+            soc_start=active.soc_start,
+            soc_end=active.soc_end,
+            completed=active.completed
+            or (
+                active.charging_started_at is not None and self._reached_target(active)
+            ),
             curve=curve,
         )
         self._active = None
