@@ -6,6 +6,7 @@ from __future__ import annotations
 # testing_config/custom_components first on the path, or that one shadows ours.
 import custom_components.ev_sessions  # noqa: F401  # isort: skip
 
+from collections.abc import AsyncGenerator
 from datetime import timedelta
 import logging
 
@@ -58,6 +59,17 @@ def _home_assistant_with_recorder(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
+def persistent_database() -> bool:
+    """Record to an SQLite file, as Home Assistant does, not to memory.
+
+    The in-memory database shares one connection between the recorder's
+    thread and its executor; statistics reads while states are written then
+    crash SQLite. A file gives each thread its own connection.
+    """
+    return True
+
+
+@pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots in Home Assistant's format, in tests/snapshots/ on every version."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
@@ -79,10 +91,16 @@ def entry_options() -> dict[str, object]:
 
 
 @pytest.fixture
-def config_entry(
+async def config_entry(
     hass: HomeAssistant, entry_options: dict[str, object]
-) -> MockConfigEntry:
-    """The charger's config entry, added to hass (not set up)."""
+) -> AsyncGenerator[MockConfigEntry]:
+    """The charger's config entry, added to hass (not set up).
+
+    At the end, statistics updates are let finish before the recorder is torn
+    down: they read the database from the recorder's executor, and closing the
+    database under a running read crashes SQLite. (Home Assistant waits for
+    them when it stops; a test's teardown does not stop it that way.)
+    """
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Garage",
@@ -92,7 +110,8 @@ def config_entry(
         version=1,
     )
     entry.add_to_hass(hass)
-    return entry
+    yield entry
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture

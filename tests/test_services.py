@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -365,3 +368,52 @@ async def test_rebuild_sessions_from_recorded_history(
     )
     assert again["count"] == 0
     assert (await call(hass, "get_sessions"))["count"] == 2
+
+
+@pytest.mark.usefixtures("idle_charger", "three_sessions")
+@pytest.mark.parametrize("entry_options", [OPTIONS])
+async def test_statistics_follow_sessions_edits_and_deletes(
+    hass: HomeAssistant,
+) -> None:
+    """Hourly energy statistics: written at session end, corrected, not duplicated."""
+
+    async def hourly_energy() -> dict[str, float]:
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await async_wait_recording_done(hass)
+        stats = await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            T0 - timedelta(hours=1),
+            None,
+            {"ev_sessions:garage_energy"},
+            "hour",
+            None,
+            {"change"},
+        )
+        return {
+            dt_util.utc_from_timestamp(row["start"]).isoformat(): row["change"]
+            for row in stats.get("ev_sessions:garage_energy", [])
+            if row["change"]
+        }
+
+    assert await hourly_energy() == pytest.approx(
+        {
+            T0.isoformat(): 11.0,
+            (T0 + timedelta(days=1)).isoformat(): 7.4,
+            (T0 + timedelta(days=2)).isoformat(): 3.6,
+        }
+    )
+    sessions = (await call(hass, "get_sessions"))["sessions"]
+    await call(
+        hass,
+        "update_session",
+        config_entry_id=ENTRY_ID,
+        session_id=sessions[0]["id"],
+        energy_kwh=4.0,
+    )
+    await call(
+        hass, "delete_session", config_entry_id=ENTRY_ID, session_id=sessions[1]["id"]
+    )
+    assert await hourly_energy() == pytest.approx(
+        {T0.isoformat(): 11.0, (T0 + timedelta(days=2)).isoformat(): 4.0}
+    )

@@ -8,7 +8,8 @@ and fires events. It does no session arithmetic of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_UNIT_OF_MEASUREMENT,
+    EVENT_HOMEASSISTANT_STOP,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
 )
@@ -102,6 +104,7 @@ from .session_tracker import (
     SessionTracker,
     TrackerSettings,
 )
+from .statistics import SessionStatistics
 from .store import SessionStore
 from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
@@ -112,6 +115,8 @@ _LOGGER = logging.getLogger(__name__)
 # the recorder a row per sensor every 30 s, not every second.
 PUBLISH_INTERVAL = timedelta(seconds=30)
 TICK_INTERVAL = timedelta(seconds=30)
+# How long stopping waits for a statistics update's recorder work.
+STATISTICS_WAIT_S = 30
 
 STATUS_IDLE = "idle"
 STATUS_CONNECTED = "connected"
@@ -184,14 +189,21 @@ class EvSessionsCoordinator:
         self._connected_states = tuple(options.get(CONF_CONNECTED_STATES, ()))
         self._disconnected_states = tuple(options.get(CONF_DISCONNECTED_STATES, ()))
         self._vocabulary = self._status_vocabulary()
+        self.store = SessionStore(hass, entry.entry_id)
         self.price_entity_id: str | None = options.get(CONF_PRICE_ENTITY)
         self.user_entity_id: str | None = options.get(CONF_USER_ENTITY)
         self.soc_entity_id: str | None = options.get(CONF_SOC_ENTITY)
         self._users: tuple[Mapping[str, Any], ...] = tuple(options.get(CONF_USERS, ()))
         self.settings = tracker_settings(entry, hass.config.currency)
+        self.statistics = SessionStatistics(
+            hass,
+            title=entry.title,
+            currency=self.settings.currency,
+            users=[str(user.get("name")) for user in self._users if user.get("name")],
+            load_curves=self.store.async_curves,
+        )
         self.tracker = SessionTracker(self.settings)
         self.history = SessionHistory()
-        self.store = SessionStore(hass, entry.entry_id)
         self.view = self._build_view(dt_util.utcnow())
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[EventListener] = []
@@ -200,6 +212,7 @@ class EvSessionsCoordinator:
         self._units: dict[str, str | None] = {}
         self._unknown_states: set[str] = set()
         self._open_issues: set[str] = set()
+        self._statistics_tasks: set[asyncio.Task[None]] = set()
         self.samples = 0
 
     # ------------------------------------------------------------- lifecycle
@@ -257,11 +270,17 @@ class EvSessionsCoordinator:
         self._handle(self.tracker.tick(now), now)
         self._publish(force=True)
         self._unsubscribe.append(async_at_started(self.hass, self._check_sources))
+        self._unsubscribe.append(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_on_stop)
+        )
+        # The recorder writes nothing before Home Assistant has started.
+        self._unsubscribe.append(async_at_started(self.hass, self._statistics_at_start))
 
     async def async_shutdown(self) -> None:
         """Unsubscribe and write the store now, so a reload resumes exactly."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        await self.async_wait_statistics()
         self.tracker.checkpoint(dt_util.utcnow())
         await self.store.async_flush(self.tracker.snapshot, self.history.to_dict)
 
@@ -526,16 +545,55 @@ class EvSessionsCoordinator:
         self,
         *,
         put: Mapping[str, list[Any]] | None = None,
-        remove: set[str] | None = None,
+        removed: Iterable[SessionRecord] = (),
         rebuild_statistics: bool = False,
     ) -> None:
         """Store curves, prune old sessions, and bring statistics up to date."""
-        await self.store.async_update_curves(put or {}, remove or set())
+        removed = list(removed)
+        await self.store.async_update_curves(
+            put or {}, {record.id for record in removed}
+        )
         await self._async_prune(dt_util.utcnow())
-        await self._async_update_statistics(rebuild=rebuild_statistics)
+        self._update_statistics(rebuild=rebuild_statistics, removed=removed)
 
-    async def _async_update_statistics(self, *, rebuild: bool) -> None:
-        """Hook for long-term statistics (see statistics.py)."""
+    @callback
+    def _statistics_at_start(self, _hass: HomeAssistant) -> None:
+        self._update_statistics()
+
+    @callback
+    def _update_statistics(
+        self, *, rebuild: bool = False, removed: Iterable[SessionRecord] = ()
+    ) -> None:
+        """Bring the long-term statistics in step with the history.
+
+        In the background: a correction reaching far back rewrites many hours
+        in the recorder, and an action's response must not wait for that.
+        Every row holds an absolute sum, so an update cut short by a shutdown
+        is repaired at the next start.
+        """
+        records = list(self.history)
+        job = (
+            self.statistics.async_rebuild(records, removed=removed)
+            if rebuild
+            else self.statistics.async_update(records)
+        )
+        task = self.entry.async_create_background_task(
+            self.hass, job, f"{DOMAIN} statistics {self.entry.title}"
+        )
+        self._statistics_tasks.add(task)
+        task.add_done_callback(self._statistics_tasks.discard)
+
+    async def async_wait_statistics(self) -> None:
+        """Let statistics updates finish their recorder work.
+
+        Cancelling the task would not stop a read already running in the
+        recorder's thread; the recorder must not close its database under it.
+        """
+        if self._statistics_tasks:
+            await asyncio.wait(set(self._statistics_tasks), timeout=STATISTICS_WAIT_S)
+
+    async def _async_on_stop(self, _event: Event) -> None:
+        await self.async_wait_statistics()
 
     async def _async_prune(self, now: datetime) -> None:
         """Forget sessions older than `keep_days`, if the user set a limit."""
@@ -581,9 +639,9 @@ class EvSessionsCoordinator:
             tariff_for_user=self._tariff_for_user,
             **fields,
         )
-        self.history.replace(edited)
+        old = self.history.replace(edited)
         self.store.schedule_history_save(self.history.to_dict)
-        await self._async_update_statistics(rebuild=True)
+        self._update_statistics(rebuild=True, removed=[old] if old else [])
         self._publish(force=True)
         return edited
 
@@ -594,7 +652,7 @@ class EvSessionsCoordinator:
             return None
         self.store.schedule_history_save(self.history.to_dict)
         await self._async_after_history_change(
-            remove={session_id}, rebuild_statistics=True
+            removed=[record], rebuild_statistics=True
         )
         self._publish(force=True)
         return record
