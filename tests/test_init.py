@@ -178,3 +178,24 @@ async def test_unload_and_remove(
     await hass.async_block_till_done()
     assert ACTIVE_KEY not in hass_storage
     assert HISTORY_KEY not in hass_storage
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_no_store_writes_while_idle(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """An idle charger whose sensors keep reporting writes nothing to disk."""
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data
+    writes = coordinator.store.writes
+    for minute in range(30):
+        at = T0 + timedelta(minutes=minute)
+        freezer.move_to(at)
+        async_fire_time_changed(hass, at)
+        set_source(hass, POWER, str(minute % 3))  # standby draw, below threshold
+        await hass.async_block_till_done()
+    assert coordinator.store.writes == writes
+    assert not coordinator.tracker.active

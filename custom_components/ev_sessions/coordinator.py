@@ -213,6 +213,8 @@ class EvSessionsCoordinator:
         self._unknown_states: set[str] = set()
         self._open_issues: set[str] = set()
         self._statistics_tasks: set[asyncio.Task[None]] = set()
+        # Whether the last scheduled save had a session (one more after it ends).
+        self._saved_with_session = False
         self.samples = 0
 
     # ------------------------------------------------------------- lifecycle
@@ -593,6 +595,9 @@ class EvSessionsCoordinator:
             await asyncio.wait(set(self._statistics_tasks), timeout=STATISTICS_WAIT_S)
 
     async def _async_on_stop(self, _event: Event) -> None:
+        """Home Assistant stops: commit the session, write at the final write."""
+        self.tracker.checkpoint(dt_util.utcnow())
+        self.store.schedule_active_save(self.tracker.snapshot)
         await self.async_wait_statistics()
 
     async def _async_prune(self, now: datetime) -> None:
@@ -739,7 +744,15 @@ class EvSessionsCoordinator:
 
     @callback
     def _schedule_save(self) -> None:
-        self.store.schedule_active_save(self.tracker.snapshot)
+        """Save the engine's state while a session runs (batched).
+
+        Without a session there is nothing a crash could lose: the meter
+        baseline and last-seen time are written at the next session start,
+        on unload and when Home Assistant stops.
+        """
+        if self.tracker.active or self._saved_with_session:
+            self._saved_with_session = self.tracker.active
+            self.store.schedule_active_save(self.tracker.snapshot)
 
     @callback
     def _publish(self, *, force: bool = False) -> None:

@@ -33,6 +33,8 @@ class SessionHistory:
     def __init__(self, records: list[SessionRecord] | None = None) -> None:
         """Hold `records` (any order; kept oldest first)."""
         self._records: dict[str, SessionRecord] = {}
+        # The latest session, kept so the 30 s view needs no scan of years.
+        self._last: SessionRecord | None = None
         self.total_energy_kwh = 0.0
         self.total_cost = Decimal(0)
         self.total_revenue = Decimal(0)
@@ -54,9 +56,7 @@ class SessionHistory:
     @property
     def last(self) -> SessionRecord | None:
         """Return the most recently ended session."""
-        if not self._records:
-            return None
-        return max(self._records.values(), key=lambda record: record.ended_at)
+        return self._last
 
     def get(self, session_id: str) -> SessionRecord | None:
         """Return the session with this id, if recorded."""
@@ -66,8 +66,11 @@ class SessionHistory:
         """Record a finished session; False if its id is already recorded."""
         if record.id in self._records:
             return False
-        self._records[record.id] = without_curve(record)
+        stored = without_curve(record)
+        self._records[record.id] = stored
         self._count(record, 1)
+        if self._last is None or stored.ended_at >= self._last.ended_at:
+            self._last = stored
         return True
 
     def replace(self, record: SessionRecord) -> SessionRecord | None:
@@ -78,6 +81,7 @@ class SessionHistory:
         self._count(old, -1)
         self._records[record.id] = without_curve(record)
         self._count(record, 1)
+        self._find_last()
         return old
 
     def remove(self, session_id: str) -> SessionRecord | None:
@@ -85,7 +89,13 @@ class SessionHistory:
         old = self._records.pop(session_id, None)
         if old is not None:
             self._count(old, -1)
+            self._find_last()
         return old
+
+    def _find_last(self) -> None:
+        self._last = max(
+            self._records.values(), key=lambda record: record.ended_at, default=None
+        )
 
     def prune(self, before: datetime) -> list[str]:
         """Forget sessions that ended before `before`; return their ids."""
