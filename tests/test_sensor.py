@@ -307,3 +307,33 @@ async def test_target_soc_is_restored(
         blocking=True,
     )
     assert config_entry.runtime_data.tracker.target_soc == 90.0
+
+
+async def test_own_device_removed_once_the_chargers_device_is_known(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A first start before the charger's entities exist leaves no empty device."""
+    await setup_entry(hass, config_entry)
+    devices = dr.async_get(hass)
+    assert devices.async_get_device(identifiers={(DOMAIN, ENTRY_ID)}) is not None
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    # The charger's integration registers its entities on its device.
+    owner = MockConfigEntry(domain="easee", title="Easee")
+    owner.add_to_hass(hass)
+    charger = devices.async_get_or_create(
+        config_entry_id=owner.entry_id, identifiers={("easee", "EH1")}, name="Charger"
+    )
+    status = er.async_get(hass).async_get_or_create(
+        "sensor",
+        "easee",
+        "EH1_status",
+        suggested_object_id="garage_charger_status",
+        device_id=charger.id,
+        config_entry=owner,
+    )
+    assert status.entity_id == "sensor.garage_charger_status"
+    set_source(hass, STATUS, "disconnected")
+    await setup_entry(hass, config_entry)
+    assert devices.async_get_device(identifiers={(DOMAIN, ENTRY_ID)}) is None
+    ours = er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
+    assert {entry.device_id for entry in ours} == {charger.id}

@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import EvSessionsCoordinator
+from .entity import async_remove_stale_own_device
 from .services import async_setup_services
 from .store import SessionStore
 
@@ -32,6 +33,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvSessionsConfigEntry) -
     await coordinator.async_load()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_remove_stale_own_device(hass, entry.entry_id)
     coordinator.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from homeassistant.helpers import device as device_helper, device_registry as dr
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import (
+    device as device_helper,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 
@@ -59,3 +64,23 @@ class EvSessionsEntity(Entity):
         self.async_on_remove(
             self.coordinator.async_add_listener(self.async_write_ha_state)
         )
+
+
+@callback
+def async_remove_stale_own_device(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove the device of our own that no entity of ours uses any more.
+
+    When the charger's entities were not registered yet at a first start, our
+    entities stood on a device of our own; once they join the charger's
+    device, that one would linger, empty, next to it.
+    """
+    devices = dr.async_get(hass)
+    own = devices.async_get_device(identifiers={(DOMAIN, entry_id)})
+    if own is None:
+        return
+    if any(
+        entity.device_id == own.id
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+    ):
+        return
+    devices.async_remove_device(own.id)
