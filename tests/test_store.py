@@ -13,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_sessions.const import DOMAIN
+from custom_components.ev_sessions.store import decode_curve, encode_curve
 
 from .charger import ENTRY_ID, POWER_ID, STATUS_ID, T0, setup_entry
 
@@ -66,7 +67,8 @@ async def test_v1_history_is_migrated(
     assert coordinator.view.total_energy_kwh == pytest.approx(12.0)
     assert hass_storage[HISTORY_KEY]["version"] == 2
     assert "curve" not in hass_storage[HISTORY_KEY]["data"]["sessions"][0]
-    assert hass_storage[CURVES_KEY]["data"]["curves"]["a"] == [[0, 7.0], [3600, 0.0]]
+    assert hass_storage[CURVES_KEY]["version"] == 2
+    assert hass_storage[CURVES_KEY]["data"]["curves"]["a"] == "0,7;3600,0"
     record = await coordinator.async_session_with_curve("b")
     assert record is not None
     assert record.curve == ((0, 5.0), (3600, 0.0))
@@ -128,3 +130,36 @@ async def test_keep_days_forgets_old_sessions(
     assert [record.id for record in coordinator.history] == ["new"]
     await hass.async_block_till_done()
     assert "old" not in await coordinator.store.async_curves()
+
+
+def test_curve_text_round_trip() -> None:
+    """Curves are stored as compact text: steps between offsets, short powers."""
+    points = [[0, 7.123], [60, 11.0], [125, None], [3725, 0.0]]
+    text = encode_curve(points)
+    assert text == "0,7.123;60,11;65,;3600,0"
+    assert decode_curve(text) == points
+    assert decode_curve("") == []
+
+
+@pytest.mark.parametrize("entry_options", [OPTIONS])
+async def test_v1_curves_file_is_migrated(
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry
+) -> None:
+    """A v1 curves file (lists) is read and rewritten as text."""
+    hass_storage[HISTORY_KEY] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": HISTORY_KEY,
+        "data": {"sessions": [{**stored_record("a", 1, 7.0)} | {"curve_points": 2}]},
+    }
+    del hass_storage[HISTORY_KEY]["data"]["sessions"][0]["curve"]
+    hass_storage[CURVES_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": CURVES_KEY,
+        "data": {"curves": {"a": [[0, 7.0], [3600, 0.0]]}},
+    }
+    await setup_entry(hass, config_entry)
+    record = await config_entry.runtime_data.async_session_with_curve("a")
+    assert record is not None
+    assert record.curve == ((0, 7.0), (3600, 0.0))

@@ -17,7 +17,7 @@ the charger then starts with what could be read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 import logging
 from pathlib import Path
@@ -35,7 +35,8 @@ _LOGGER = logging.getLogger(__name__)
 ACTIVE_VERSION = 1
 # History v1 kept curves inside each session; v2 moved them to their own file.
 HISTORY_VERSION = 2
-CURVES_VERSION = 1
+# Curves v1 were lists of [offset, kW]; v2 are compact text (see encode_curve).
+CURVES_VERSION = 2
 ACTIVE_SAVE_DELAY_S = 60
 HISTORY_SAVE_DELAY_S = 1
 
@@ -72,6 +73,68 @@ def _has_session_list(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("sessions"), list)
 
 
+def encode_curve(points: Sequence[Sequence[Any]]) -> str:
+    """Return a curve as compact text: `step,kW;step,kW;...`.
+
+    Offsets are stored as steps from the previous point and powers as short
+    decimals (an unknown power is empty), so a charging hour takes a few
+    hundred bytes instead of the kilobytes of an indented JSON list.
+    """
+    parts: list[str] = []
+    previous = 0
+    for offset, kw in points:
+        step = int(offset) - previous
+        previous = int(offset)
+        parts.append(f"{step},{'' if kw is None else format(float(kw), 'g')}")
+    return ";".join(parts)
+
+
+def decode_curve(text: str) -> list[list[Any]]:
+    """Return the `[offset, kW]` points of `encode_curve` text."""
+    points: list[list[Any]] = []
+    offset = 0
+    for part in text.split(";") if text else ():
+        step, _, kw = part.partition(",")
+        offset += int(step)
+        points.append([offset, float(kw) if kw else None])
+    return points
+
+
+class _CurvesStore(Store[JsonData]):
+    """The curves file, migrating v1 lists to compact text."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: JsonData
+    ) -> JsonData:
+        if old_major_version == 1:
+            return {
+                "curves": {
+                    session_id: encode_curve(points)
+                    for session_id, points in old_data.get("curves", {}).items()
+                    if isinstance(points, list)
+                }
+            }
+        raise NotImplementedError(
+            f"curves file version {old_major_version} is newer than this release"
+        )
+
+
+class _DecodedCurves(Mapping[str, list[list[Any]]]):
+    """Stored curves by session id, decoded when one is read."""
+
+    def __init__(self, encoded: Mapping[str, str]) -> None:
+        self._encoded = encoded
+
+    def __getitem__(self, session_id: str) -> list[list[Any]]:
+        return decode_curve(self._encoded[session_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._encoded)
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedStore:
     """What was read at start-up, and which unreadable files were moved aside."""
@@ -93,10 +156,11 @@ class SessionStore:
         self._history = _HistoryStore(
             hass, HISTORY_VERSION, f"{DOMAIN}.{entry_id}.history", atomic_writes=True
         )
-        self._curves: Store[JsonData] = Store(
+        self._curves = _CurvesStore(
             hass, CURVES_VERSION, f"{DOMAIN}.{entry_id}.curves", atomic_writes=True
         )
-        self._curve_cache: dict[str, Any] | None = None
+        # Encoded curves by session id (text is a fraction of the objects).
+        self._curve_cache: dict[str, str] | None = None
         self._active_save_pending = False
         self.writes = 0
 
@@ -115,8 +179,12 @@ class SessionStore:
         if self._history.migrated_curves is not None:
             # A v1 history: write the curves to their own file, then the
             # history without them.
-            self._curve_cache = self._history.migrated_curves
-            await self._curves.async_save({"curves": self._curve_cache})
+            self._curve_cache = {
+                session_id: encode_curve(points)
+                for session_id, points in self._history.migrated_curves.items()
+                if isinstance(points, list)
+            }
+            await self._curves.async_save({"curves": dict(self._curve_cache)})
             if history is not None:
                 await self._history.async_save(history)
             self._history.migrated_curves = None
@@ -181,8 +249,11 @@ class SessionStore:
 
         self._history.async_delay_save(_data, HISTORY_SAVE_DELAY_S)
 
-    async def async_curves(self) -> dict[str, Any]:
+    async def async_curves(self) -> Mapping[str, list[list[Any]]]:
         """Return every stored curve by session id (read once, then cached)."""
+        return _DecodedCurves(await self._async_encoded_curves())
+
+    async def _async_encoded_curves(self) -> dict[str, str]:
         if self._curve_cache is None:
             try:
                 data = await self._curves.async_load()
@@ -191,13 +262,21 @@ class SessionStore:
                 await self._async_move_aside(self._curves)
                 data = None
             curves = data.get("curves") if isinstance(data, dict) else None
-            self._curve_cache = dict(curves) if isinstance(curves, Mapping) else {}
+            self._curve_cache = (
+                {
+                    str(session_id): text
+                    for session_id, text in curves.items()
+                    if isinstance(text, str)
+                }
+                if isinstance(curves, Mapping)
+                else {}
+            )
         return self._curve_cache
 
-    async def async_curve(self, session_id: str) -> list[Any] | None:
+    async def async_curve(self, session_id: str) -> list[list[Any]] | None:
         """Return one session's stored curve points."""
-        curve = (await self.async_curves()).get(session_id)
-        return curve if isinstance(curve, list) else None
+        text = (await self._async_encoded_curves()).get(session_id)
+        return None if text is None else decode_curve(text)
 
     async def async_update_curves(
         self,
@@ -205,8 +284,10 @@ class SessionStore:
         remove: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         """Add curves and drop others, then save the curves file soon."""
-        curves = await self.async_curves()
-        curves.update(put)
+        curves = await self._async_encoded_curves()
+        curves.update(
+            {session_id: encode_curve(points) for session_id, points in put.items()}
+        )
         for session_id in remove:
             curves.pop(session_id, None)
 
