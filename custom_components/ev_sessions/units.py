@@ -18,7 +18,7 @@ where the case carries the meaning: "mW" (milliwatt) versus "MW" (megawatt), so
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import math
 from types import MappingProxyType
 from typing import Final
@@ -91,13 +91,7 @@ def power_kw(raw: str | None, unit: str | None) -> float | None:
     Raises `UnsupportedUnitError` when the state is a number but ``unit`` (which
     may be ``None``) is not a power unit we know.
     """
-    value = parse_number(raw)
-    if value is None:
-        return None
-    factor = power_unit_factor(unit)
-    if factor is None:
-        raise UnsupportedUnitError(unit, "power")
-    return value * factor
+    return _scaled(raw, unit, power_unit_factor, "power")
 
 
 def energy_kwh(raw: str | None, unit: str | None) -> float | None:
@@ -106,12 +100,22 @@ def energy_kwh(raw: str | None, unit: str | None) -> float | None:
     Raises `UnsupportedUnitError` when the state is a number but ``unit`` (which
     may be ``None``) is not an energy unit we know.
     """
+    return _scaled(raw, unit, energy_unit_factor, "energy")
+
+
+def _scaled(
+    raw: str | None,
+    unit: str | None,
+    unit_factor: Callable[[str | None], float | None],
+    quantity: str,
+) -> float | None:
+    """Parse ``raw`` and convert it by ``unit``'s factor; see `power_kw`."""
     value = parse_number(raw)
     if value is None:
         return None
-    factor = energy_unit_factor(unit)
+    factor = unit_factor(unit)
     if factor is None:
-        raise UnsupportedUnitError(unit, "energy")
+        raise UnsupportedUnitError(unit, quantity)
     return value * factor
 
 
