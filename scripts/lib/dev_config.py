@@ -42,6 +42,7 @@ CHARGER_TITLE = "Garage charger"
 STATUS_ENTITY_ID = "sensor.charger_status"
 POWER_ENTITY_ID = "sensor.charger_power"
 ENERGY_ENTITY_ID = "sensor.charger_lifetime_energy"
+PRICE_ENTITY_ID = "sensor.spot_price"
 # The simulator's unique-id keys of the entities ev_sessions reads.
 SIMULATOR_SOURCES = {
     "status": STATUS_ENTITY_ID,
@@ -136,6 +137,8 @@ def config_entries() -> list[dict[str, Any]]:
                 "status_entity": STATUS_ENTITY_ID,
                 "power_entity": POWER_ENTITY_ID,
                 "energy_entity": ENERGY_ENTITY_ID,
+                # The simulator's 15-minute spot price prices each session.
+                "price_entity": PRICE_ENTITY_ID,
                 "charger_type": "ac_3_phase",
                 "power_threshold_w": 200.0,
                 "min_session_energy_kwh": 0.05,
