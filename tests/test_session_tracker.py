@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 import json
 
 from hypothesis import given, settings, strategies as st
@@ -21,6 +23,13 @@ from custom_components.ev_sessions.session_tracker import (
 )
 from custom_components.ev_sessions.units import energy_kwh, power_kw
 
+from .taper_traces import (
+    FRACTIONS,
+    Car,
+    ChargeTrace,
+    charge as charge_taper,
+    error_minutes,
+)
 from .traces import (
     ENERGY,
     POWER,
@@ -583,3 +592,217 @@ def test_tag_change_splits_the_session() -> None:
     assert second.user == "Bo"
     assert second.started_at == split
     assert second.energy_kwh == pytest.approx(5.0)
+
+
+# ------------------------------------------------------------ estimated end
+
+
+def vehicle_settings(*, capacity: float | None = 75.0) -> TrackerSettings:
+    """A charger with status and power, and a car that reports its SoC."""
+    return dataclasses.replace(
+        settings_for(meter=False), has_soc=True, battery_capacity_kwh=capacity
+    )
+
+
+def play_taper(
+    tracker: SessionTracker, trace: ChargeTrace, *, unplug: bool = True
+) -> dict[datetime, datetime | None]:
+    """Plug in, charge along ``trace`` (ticking every 30 s), stop and unplug.
+
+    Returns the live estimated end after each sample.
+    """
+    start = trace.samples[0].at
+    tracker.status_changed(ChargerState.CONNECTED, start)
+    estimates: dict[datetime, datetime | None] = {}
+    next_tick = start
+    for sample in trace.samples:
+        while next_tick < sample.at:
+            tracker.tick(next_tick)
+            next_tick += timedelta(seconds=30)
+        tracker.soc_changed(sample.soc, sample.at)
+        tracker.power_changed(sample.power_kw, sample.at)
+        live = tracker.live(sample.at)
+        assert live is not None
+        estimates[sample.at] = live.estimated_end
+    end = trace.ended_at
+    tracker.soc_changed(trace.target_soc, end + timedelta(seconds=30))
+    tracker.power_changed(0.0, end)
+    tick_until(tracker, end, end + timedelta(minutes=2))
+    if unplug:
+        tracker.status_changed(ChargerState.DISCONNECTED, end + timedelta(minutes=5))
+    return estimates
+
+
+def at_fraction(
+    trace: ChargeTrace, estimates: dict[datetime, datetime | None], fraction: float
+) -> datetime | None:
+    """The estimate shown at ``fraction`` of the session's charging time."""
+    moment = trace.moment(fraction)
+    return [value for at, value in estimates.items() if at <= moment][-1]
+
+
+def test_estimated_end_follows_a_taper_trace() -> None:
+    """Within 5 minutes of the true end at 25, 50 and 75 % of charging time."""
+    car = Car()  # the default model's car: knee at 80 %
+    trace = charge_taper(car, start_soc=20, target_soc=90, seed=7)
+    tracker = SessionTracker(vehicle_settings())
+    tracker.set_target_soc(90)
+    estimates = play_taper(tracker, trace, unplug=False)
+    for fraction in FRACTIONS:
+        assert error_minutes(trace, at_fraction(trace, estimates, fraction)) < 5
+    # Stopped: no estimate while not charging.
+    live = tracker.live(trace.ended_at + timedelta(minutes=3))
+    assert live is not None
+    assert not live.charging
+    assert live.estimated_end is None
+
+
+def test_the_estimate_does_not_jitter_on_noisy_power() -> None:
+    """With 15 % noise the shown end moves rarely, and never back and forth."""
+    trace = charge_taper(Car(), start_soc=20, target_soc=80, seed=3, noise=0.15)
+    tracker = SessionTracker(vehicle_settings())
+    tracker.set_target_soc(80)
+    estimates = play_taper(tracker, trace)
+    shown = [value for value in estimates.values() if value is not None]
+    moves = [(a, b) for a, b in pairwise(shown) if a != b]
+    charging_h = (trace.ended_at - trace.started_at).total_seconds() / 3600
+    assert len(moves) <= 6 * charging_h
+    assert all(abs((b - a).total_seconds()) > 60 for a, b in moves)
+
+
+def test_without_soc_only_an_energy_target_gives_an_estimate() -> None:
+    tracker = SessionTracker(settings_for(meter=False))
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    for second in range(0, 600, 10):
+        tracker.power_changed(11.0, T0 + timedelta(seconds=second))
+    live = tracker.live(T0 + timedelta(seconds=590))
+    assert live is not None
+    assert live.charging
+    assert live.estimated_end is None
+
+    at = T0 + timedelta(seconds=600)
+    assert tracker.set_session_target(at, energy_kwh=12.0)
+    for second in range(600, 1200, 10):
+        tracker.power_changed(11.0, T0 + timedelta(seconds=second))
+    at = T0 + timedelta(seconds=1190)
+    live = tracker.live(at)
+    assert live is not None
+    assert live.energy_target_kwh == 12.0
+    assert live.estimated_end is not None
+    # 12 kWh at 11 kW takes 65.5 min from the start.
+    expected = T0 + timedelta(hours=12 / 11, seconds=30)
+    assert abs((live.estimated_end - expected).total_seconds()) < 120
+
+    # Reaching the energy target counts as completed.
+    tracker.power_changed(11.0, at)
+    end = T0 + timedelta(hours=12 / 11, seconds=30)
+    tracker.power_changed(0.0, end)
+    events = tick_until(tracker, end, end + timedelta(minutes=2))
+    assert SessionEventType.CHARGING_COMPLETED in types(events)
+
+
+def test_a_session_target_needs_a_session_and_clears_with_it() -> None:
+    tracker = SessionTracker(vehicle_settings())
+    assert not tracker.set_session_target(T0, soc=80)
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    assert tracker.set_session_target(T0, soc=120, energy_kwh=-1)
+    live = tracker.live(T0)
+    assert live is not None
+    assert live.target_soc == 100  # clamped
+    assert live.energy_target_kwh is None  # nothing to draw is no target
+    assert tracker.set_session_target(T0, soc=70)
+    tracker.soc_changed(71, T0 + timedelta(minutes=1))
+    tracker.power_changed(7.0, T0 + timedelta(minutes=1))
+    tracker.power_changed(7.0, T0 + timedelta(minutes=31))
+    tracker.power_changed(0.0, T0 + timedelta(minutes=31))
+    events = tick_until(tracker, T0 + timedelta(minutes=31), T0 + timedelta(minutes=33))
+    # The session's own target (70 %), not the charger's (100 %), was reached.
+    assert SessionEventType.CHARGING_COMPLETED in types(events)
+    tracker.status_changed(ChargerState.DISCONNECTED, T0 + timedelta(minutes=40))
+    tracker.status_changed(ChargerState.CONNECTED, T0 + timedelta(minutes=50))
+    live = tracker.live(T0 + timedelta(minutes=50))
+    assert live is not None
+    assert live.target_soc is None
+
+
+def test_the_learner_fits_finished_sessions_and_new_ones_use_its_model() -> None:
+    """A car whose knee is at 60 %: after a few sessions the model says so."""
+    car = Car(knee_soc=60.0)
+    tracker = SessionTracker(vehicle_settings())
+    tracker.set_target_soc(90)
+    for n in range(4):
+        start = T0 + timedelta(days=n)
+        trace = charge_taper(
+            car, start_soc=15 + 4 * n, target_soc=90, seed=100 + n, start=start
+        )
+        play_taper(tracker, trace)
+    assert tracker.learner.sessions == 4
+    assert tracker.learner.model.knee_soc == pytest.approx(60, abs=3)
+    tracker.status_changed(ChargerState.CONNECTED, T0 + timedelta(days=10))
+    assert tracker.snapshot()["active"]["estimator"]["model"] == (
+        tracker.learner.model.to_dict()
+    )
+
+
+def test_no_capacity_means_nothing_is_learned() -> None:
+    tracker = SessionTracker(vehicle_settings(capacity=None))
+    trace = charge_taper(Car(), start_soc=20, target_soc=90, seed=1)
+    tracker.set_target_soc(90)
+    play_taper(tracker, trace)
+    assert tracker.learner.sessions == 0
+
+
+def test_a_restart_keeps_the_estimate_targets_and_soc_readings() -> None:
+    trace = charge_taper(Car(), start_soc=20, target_soc=90, seed=11)
+    tracker = SessionTracker(vehicle_settings())
+    half = trace.samples[len(trace.samples) // 2].at
+    tracker.status_changed(ChargerState.CONNECTED, trace.samples[0].at)
+    tracker.set_session_target(trace.samples[0].at, soc=90)
+    for sample in trace.samples:
+        if sample.at > half:
+            break
+        tracker.soc_changed(sample.soc, sample.at)
+        tracker.power_changed(sample.power_kw, sample.at)
+    before = tracker.live(half)
+    assert before is not None
+    assert before.estimated_end is not None
+
+    snapshot = json.loads(json.dumps(tracker.snapshot()))
+    restored = SessionTracker.restore(vehicle_settings(), snapshot)
+    restored.status_changed(ChargerState.CHARGING, half + timedelta(seconds=5))
+    restored.power_changed(before.peak_power_kw, half + timedelta(seconds=5))
+    after = restored.live(half + timedelta(seconds=5))
+    assert after is not None
+    assert after.target_soc == 90
+    assert after.estimated_end == before.estimated_end
+    active = snapshot["active"]
+    assert active["soc_samples"][0] == [0.0, 20.0]
+    assert len(active["soc_samples"]) > 10
+
+
+def test_an_unreadable_stored_estimate_starts_afresh(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tracker = SessionTracker(vehicle_settings())
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    snapshot = json.loads(json.dumps(tracker.snapshot()))
+    snapshot["active"]["estimator"]["model"] = {"knee_soc": "high"}
+    restored = SessionTracker.restore(vehicle_settings(), snapshot)
+    assert restored.active
+    assert "stored end estimate is unreadable" in caplog.text
+
+
+def test_a_stale_soc_at_plug_in_is_not_the_session_start() -> None:
+    """The car's SoC entity still shows last night's 90 % when it is plugged in."""
+    tracker = SessionTracker(vehicle_settings())
+    tracker.soc_changed(90, T0 - timedelta(hours=12))
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    tracker.soc_changed(35, T0 + timedelta(minutes=2))
+    tracker.power_changed(7.0, T0 + timedelta(minutes=2))
+    tracker.soc_changed(45, T0 + timedelta(minutes=62))
+    tracker.power_changed(0.0, T0 + timedelta(minutes=62))
+    events = tracker.status_changed(
+        ChargerState.DISCONNECTED, T0 + timedelta(minutes=70)
+    )
+    (record,) = records(events)
+    assert (record.soc_start, record.soc_end, record.soc_added) == (35, 45, 10)

@@ -30,6 +30,7 @@ from typing import Any
 
 from .charger_status import ChargerState
 from .curve import DEFAULT_MIN_STEP_S, CurveBuilder
+from .end_estimate import EndEstimator, TaperLearner
 from .meter import MeterAccumulator
 from .pricing import (
     PriceTimeline,
@@ -70,6 +71,12 @@ FULL_SOC = 100.0
 # A fixed cost price is in force since the beginning of time.
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FLAG_NO_PRICE = "no_price"
+# An energy target counts as reached this close to it (the charger stops a
+# little short, or the meter's last step lands just before it).
+ENERGY_TARGET_SLACK_KWH = 0.05
+# At most this many SoC changes are kept per session (a car that reports
+# tenths of a percent gives a thousand in a full charge).
+MAX_SOC_SAMPLES = 2000
 
 
 def max_power_kw(charger_type: str) -> float:
@@ -104,6 +111,10 @@ class TrackerSettings:
     users: tuple[Mapping[str, Any], ...] = ()
     cost_price: Decimal | None = None
     has_price_entity: bool = False
+    # The vehicle: whether a state-of-charge entity feeds soc_changed, and the
+    # battery's usable capacity (for the estimated end and what it learns).
+    has_soc: bool = False
+    battery_capacity_kwh: float | None = None
 
     @property
     def priced(self) -> bool:
@@ -147,6 +158,10 @@ class LiveSession:
     currency: str | None = None
     cost: Decimal | None = None
     revenue: Decimal | None = None
+    # When charging will end (None: unknown), and the session's own targets.
+    estimated_end: datetime | None = None
+    target_soc: float | None = None
+    energy_target_kwh: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the session so far, keyed like a finished record."""
@@ -176,6 +191,9 @@ class LiveSession:
             "currency": self.currency,
             "cost": money_json(self.cost),
             "revenue": money_json(self.revenue),
+            "estimated_end": _iso(self.estimated_end),
+            "target_soc": self.target_soc,
+            "energy_target_kwh": self.energy_target_kwh,
         }
 
 
@@ -246,6 +264,14 @@ class _ActiveSession:
         self.soc_end: float | None = None
         self.finished_reported = False
         self.completed = False
+        # The SoC whenever it changed, as (seconds since the start, %): what
+        # the taper learner fits this session's curve against at its end.
+        self.soc_samples: list[tuple[float, float]] = []
+        # Targets set for this session alone (None: the charger's target SoC,
+        # no energy target), and its live estimated end.
+        self.target_soc: float | None = None
+        self.energy_target_kwh: float | None = None
+        self.estimator = EndEstimator()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -273,6 +299,10 @@ class _ActiveSession:
             "finished_reported": self.finished_reported,
             "completed": self.completed,
             "user": self.user,
+            "soc_samples": [list(sample) for sample in self.soc_samples],
+            "target_soc": self.target_soc,
+            "energy_target_kwh": self.energy_target_kwh,
+            "estimator": self.estimator.to_dict(),
         }
 
     @classmethod
@@ -309,6 +339,21 @@ class _ActiveSession:
         session.finished_reported = bool(data.get("finished_reported", False))
         session.completed = bool(data.get("completed", False))
         session.user = None if data.get("user") is None else str(data["user"])
+        session.soc_samples = [
+            (float(offset), float(soc)) for offset, soc in data.get("soc_samples", ())
+        ]
+        session.target_soc = _optional(data.get("target_soc"))
+        session.energy_target_kwh = _optional(data.get("energy_target_kwh"))
+        if (estimator := data.get("estimator")) is not None:
+            try:
+                session.estimator = EndEstimator.from_dict(estimator)
+            except ValueError as err:
+                _LOGGER.warning(
+                    "Session %s: the stored end estimate is unreadable (%s);"
+                    " estimating afresh",
+                    session.id,
+                    err,
+                )
         return session
 
 
@@ -341,6 +386,9 @@ class SessionTracker:
         # The vehicle's last state of charge and the charge target (%).
         self.soc: float | None = None
         self.target_soc = FULL_SOC
+        # This charger's taper model, learned from its finished sessions; the
+        # owner persists it (`to_dict`) and hands it back on restore.
+        self.learner = TaperLearner()
 
     # ----------------------------------------------------------------- inputs
 
@@ -408,6 +456,8 @@ class SessionTracker:
                 active.peak_kw = kw
         events = self._evaluate_charging(at)
         self._bill(at)
+        if self.settings.has_power:
+            self._estimate(at)
         return events
 
     def meter_changed(self, kwh: float | None, at: datetime) -> list[SessionEvent]:
@@ -425,6 +475,8 @@ class SessionTracker:
             self._meter_add(active, kwh, at)
         events += self._evaluate_charging(at)
         self._bill(at)
+        if not self.settings.has_power:
+            self._estimate(at)
         return events
 
     def _meter_add(
@@ -527,14 +579,43 @@ class SessionTracker:
             return []
         self.soc = soc
         if (active := self._active) is not None:
-            if active.soc_start is None:
+            # Plugged in, the SoC only rises: a lower reading means the one
+            # at the start was the car's stale value from before its drive.
+            if active.soc_start is None or soc < active.soc_start:
                 active.soc_start = soc
             active.soc_end = soc
+            self._add_soc_sample(active, soc, at)
+            self._estimate(at)
         return []
 
     def set_target_soc(self, target: float) -> None:
         """Set the state of charge at which the car counts as full."""
         self.target_soc = min(max(target, 0.0), FULL_SOC)
+
+    def set_session_target(
+        self,
+        at: datetime,
+        *,
+        soc: float | None = None,
+        energy_kwh: float | None = None,
+    ) -> bool:
+        """Set the active session's own targets; False without a session.
+
+        ``soc`` replaces the charger's target SoC for this session alone;
+        ``energy_kwh`` is the energy the session should have drawn in all
+        (as the session energy shows it). A target left out is cleared. The
+        session ends with both, so the next one starts from the charger's
+        target SoC again.
+        """
+        active = self._active
+        if active is None:
+            return False
+        active.target_soc = None if soc is None else min(max(soc, 0.0), FULL_SOC)
+        active.energy_target_kwh = (
+            None if energy_kwh is None or energy_kwh <= 0 else energy_kwh
+        )
+        self._estimate(at)
+        return True
 
     def flag(self, flag: str) -> None:
         """Mark the active session with something seen outside the engine."""
@@ -549,7 +630,9 @@ class SessionTracker:
         # interval since the last one: a held power value is constant, so the
         # time-weighted price over that interval is exact.
         self._integrate_power(at)
-        return self._evaluate_charging(at)
+        events = self._evaluate_charging(at)
+        self._estimate(at)
+        return events
 
     def checkpoint(self, at: datetime) -> None:
         """Commit and price everything up to `at` (before a shutdown)."""
@@ -600,6 +683,11 @@ class SessionTracker:
                 if active.charging_since is None and active.charging_ended_at
                 else 0.0,
             ).total,
+            estimated_end=active.estimator.estimate
+            if active.charging_since is not None
+            else None,
+            target_soc=active.target_soc,
+            energy_target_kwh=active.energy_target_kwh,
         )
 
     # -------------------------------------------------------------- snapshots
@@ -682,6 +770,9 @@ class SessionTracker:
         self._last_session_id = session.id
         self._assign_user(session)
         session.soc_start = session.soc_end = self.soc
+        session.estimator = EndEstimator(self.learner.model)
+        if self.soc is not None:
+            session.soc_samples.append((0.0, self.soc))
         if self.settings.has_meter:
             session.meter = MeterAccumulator(self._max_kw)
             if meter_baseline is not None:
@@ -793,7 +884,72 @@ class SessionTracker:
         """Full: the car reached its target, or the charger said it finished."""
         if active.finished_reported:
             return True
-        return active.soc_end is not None and active.soc_end >= self.target_soc - 0.5
+        if (
+            active.energy_target_kwh is not None
+            and self._energy(active)[0]
+            >= active.energy_target_kwh - ENERGY_TARGET_SLACK_KWH
+        ):
+            return True
+        target = self._target_soc(active)
+        return active.soc_end is not None and active.soc_end >= target - 0.5
+
+    def _target_soc(self, active: _ActiveSession) -> float:
+        """The SoC this session charges to: its own target, else the charger's."""
+        return self.target_soc if active.target_soc is None else active.target_soc
+
+    def _add_soc_sample(self, active: _ActiveSession, soc: float, at: datetime) -> None:
+        """Keep the SoC when it changed, for the learner at the session's end."""
+        samples = active.soc_samples
+        if samples and soc < samples[-1][1]:
+            samples.clear()  # a stale reading, or not this car: start over
+        if (samples and samples[-1][1] == soc) or len(samples) >= MAX_SOC_SAMPLES:
+            return
+        samples.append((_seconds(active.started_at, at), soc))
+
+    def _estimate(self, at: datetime) -> None:
+        """Bring the active session's estimated end up to date.
+
+        Only where there is something to estimate: a car that reports its
+        SoC, or an energy target set for the session. Charging power is the
+        reading while it is above the threshold (None in a pause): from the
+        power entity, or for a meter-only charger the meter's last step.
+        """
+        active = self._active
+        if active is None or not (
+            self.settings.has_soc or active.energy_target_kwh is not None
+        ):
+            return
+        if self.settings.has_power:
+            kw = self.power_kw
+        else:
+            kw = active.meter_kw if self._charging_signal(at) else None
+        if kw is not None and kw < self.settings.power_threshold_kw:
+            kw = None
+        energy, _ = self._energy(active, self._open_power_kwh(active, at))
+        active.estimator.update(
+            at,
+            power_kw=kw,
+            soc=self.soc,
+            energy_kwh=energy,
+            target_soc=self._target_soc(active),
+            capacity_kwh=self.settings.battery_capacity_kwh,
+            energy_target_kwh=active.energy_target_kwh,
+        )
+
+    def _learn(self, active: _ActiveSession, record: SessionRecord) -> None:
+        """Let the taper learner fit the session's curve against its SoC."""
+        capacity = self.settings.battery_capacity_kwh
+        if capacity is None or capacity <= 0 or not active.soc_samples:
+            return
+        if self.learner.add_session(
+            record.curve, active.soc_samples, capacity_kwh=capacity
+        ):
+            _LOGGER.debug(
+                "%s: learned from session %s; taper model now %s",
+                self.settings.charger,
+                record.id,
+                self.learner.model,
+            )
 
     def _integrate_power(self, at: datetime) -> None:
         """Add the power held since the last reading to the active session."""
@@ -991,6 +1147,7 @@ class SessionTracker:
                 SessionEvent(SessionEventType.SESSION_DISCARDED, at, record.id, record)
             )
             return events
+        self._learn(active, record)
         events.append(
             SessionEvent(SessionEventType.SESSION_ENDED, at, record.id, record)
         )
