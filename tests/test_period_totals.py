@@ -11,12 +11,15 @@ import pytest
 
 from custom_components.ev_sessions.hourly import hourly_shares
 from custom_components.ev_sessions.period_totals import (
+    NO_TOTALS,
     PeriodTotals,
     energy_between,
     energy_share_between,
     last_month_bounds,
     month_bounds,
+    month_totals,
     period_totals,
+    straddling,
 )
 from custom_components.ev_sessions.session import SessionRecord
 
@@ -348,3 +351,66 @@ def test_five_thousand_sessions_only_split_the_ones_across_a_boundary(
     assert len(inside) == 360
     assert totals.energy_kwh == pytest.approx(360 * 7.0 + 8.5)
     assert totals.cost == pytest.approx(Decimal(540 + 17), abs=Decimal("1e-9"))
+
+
+def test_month_totals_for_the_charger_and_each_user() -> None:
+    """On 1 November: Halloween's night splits, October's sessions are last month."""
+    october = session(
+        local(STOCKHOLM, 2021, 10, 5, 18),
+        local(STOCKHOLM, 2021, 10, 5, 20),
+        energy_kwh=10.0,
+        cost="20",
+        user="Anna",
+        session_id="oct",
+    )
+    night = halloween(user="Bo", cost="28", revenue="56", session_id="night")
+    september = session(
+        local(STOCKHOLM, 2021, 9, 5, 18),
+        local(STOCKHOLM, 2021, 9, 5, 20),
+        energy_kwh=99.0,
+        session_id="sep",
+    )
+    at = local(STOCKHOLM, 2021, 11, 1, 8)
+    totals = month_totals(
+        [september, october, night], at, STOCKHOLM, users=["Anna", "Bo", "Cleo"]
+    )
+    assert totals.start == local(STOCKHOLM, 2021, 11, 1)
+    assert totals.end == local(STOCKHOLM, 2021, 12, 1)
+    assert totals.last_start == local(STOCKHOLM, 2021, 10, 1)
+    share = energy_share_between(night, totals.start, totals.end)
+    assert 0 < share < 1
+    assert totals.this_month.energy_kwh == pytest.approx(14.0 * share)
+    assert totals.last_month.energy_kwh == pytest.approx(10.0 + 14.0 * (1 - share))
+    assert totals.this_month.cost + totals.last_month.cost == Decimal(48)
+    assert totals.users["Bo"].energy_kwh == pytest.approx(14.0 * share)
+    assert totals.users["Anna"] == NO_TOTALS  # charged last month only
+    assert totals.users["Cleo"] == NO_TOTALS
+    assert [
+        record.id for record in straddling([september, october, night], at, STOCKHOLM)
+    ] == ["night"]
+
+
+def test_month_totals_add_up() -> None:
+    at = local(STOCKHOLM, 2021, 11, 10)
+    first = month_totals([halloween(user="Bo", cost="28")], at, STOCKHOLM, users=["Bo"])
+    live = month_totals(
+        [
+            session(
+                local(STOCKHOLM, 2021, 11, 9, 18),
+                local(STOCKHOLM, 2021, 11, 9, 19),
+                energy_kwh=5.0,
+                user="Cleo",
+                cost="10",
+            )
+        ],
+        at,
+        STOCKHOLM,
+        users=["Cleo"],
+    )
+    both = first.plus(live)
+    assert both.this_month.energy_kwh == pytest.approx(
+        first.this_month.energy_kwh + 5.0
+    )
+    assert both.last_month == first.last_month
+    assert both.users["Cleo"].energy_kwh == 5.0
+    assert both.users["Bo"] == first.users["Bo"]

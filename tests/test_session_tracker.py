@@ -806,3 +806,21 @@ def test_a_stale_soc_at_plug_in_is_not_the_session_start() -> None:
     )
     (record,) = records(events)
     assert (record.soc_start, record.soc_end, record.soc_added) == (35, 45, 10)
+
+
+def test_the_session_in_progress_as_a_record() -> None:
+    """A record's shape for the live session (to split it by month)."""
+    tracker = SessionTracker(settings_for(meter=False))
+    assert tracker.live_record(T0) is None
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    tracker.power_changed(11.0, T0 + timedelta(minutes=1))
+    at = T0 + timedelta(minutes=31)
+    record = tracker.live_record(at)
+    assert record is not None
+    assert record.ended_at == at
+    assert record.charging_ended_at == at  # still charging
+    assert record.energy_kwh == pytest.approx(5.5)
+    assert curve_energy_kwh(record.curve) == pytest.approx(5.5, rel=0.01)
+    live = tracker.live(at)
+    assert live is not None
+    assert tracker.snapshot()["active"]["charging_s"] == 0  # nothing changed

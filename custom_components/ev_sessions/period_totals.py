@@ -183,3 +183,90 @@ def _moved(record: SessionRecord, by: timedelta) -> SessionRecord:
         if record.charging_ended_at is None
         else record.charging_ended_at + by,
     )
+
+
+NO_TOTALS = PeriodTotals(energy_kwh=0.0, cost=_ZERO, revenue=_ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthTotals:
+    """This month's and last month's totals, for the charger and each user."""
+
+    start: datetime  # this month's first instant, in the time zone asked for
+    end: datetime  # the next month's first instant
+    last_start: datetime  # last month's first instant
+    this_month: PeriodTotals
+    last_month: PeriodTotals
+    users: Mapping[str, PeriodTotals]  # this month, by user name
+
+    def plus(self, other: MonthTotals) -> MonthTotals:
+        """Return these totals with ``other``'s (of the same months) added."""
+        return dataclasses.replace(
+            self,
+            this_month=_sum(self.this_month, other.this_month),
+            last_month=_sum(self.last_month, other.last_month),
+            users={
+                user: _sum(self.users.get(user, NO_TOTALS), other.users.get(user))
+                for user in {*self.users, *other.users}
+            },
+        )
+
+
+def month_totals(
+    records: Iterable[SessionRecord],
+    at: datetime,
+    tz: tzinfo,
+    *,
+    users: Iterable[str] = (),
+    curves: Mapping[str, Sequence[Any]] | None = None,
+) -> MonthTotals:
+    """Return the totals of ``at``'s month and the month before, in ``tz``.
+
+    ``users`` are the names whose own this-month totals are wanted (a user
+    with no session has zero). ``curves`` as for `period_totals`: only the
+    sessions `straddling` a month's start need theirs.
+    """
+    start, end = month_bounds(at, tz)
+    last_start, _ = last_month_bounds(at, tz)
+    recent = [record for record in records if record.ended_at >= last_start]
+    names = set(users)
+    return MonthTotals(
+        start=start,
+        end=end,
+        last_start=last_start,
+        this_month=period_totals(recent, start, end, curves=curves),
+        last_month=period_totals(recent, last_start, start, curves=curves),
+        users={
+            name: period_totals(recent, start, end, user=name, curves=curves)
+            for name in names
+        },
+    )
+
+
+def straddling(
+    records: Iterable[SessionRecord], at: datetime, tz: tzinfo
+) -> list[SessionRecord]:
+    """Return the sessions cut by the start of ``at``'s month or the one before.
+
+    These are the only ones `month_totals` reads curves for.
+    """
+    start, end = month_bounds(at, tz)
+    last_start, _ = last_month_bounds(at, tz)
+    return [
+        record
+        for record in records
+        if any(
+            record.started_at < moment <= record.ended_at
+            for moment in (last_start, start, end)
+        )
+    ]
+
+
+def _sum(first: PeriodTotals, second: PeriodTotals | None) -> PeriodTotals:
+    if second is None:
+        return first
+    return PeriodTotals(
+        energy_kwh=first.energy_kwh + second.energy_kwh,
+        cost=first.cost + second.cost,
+        revenue=first.revenue + second.revenue,
+    )

@@ -690,6 +690,43 @@ class SessionTracker:
             energy_target_kwh=active.energy_target_kwh,
         )
 
+    def live_record(self, at: datetime) -> SessionRecord | None:
+        """Return the active session as a record that ended at `at`.
+
+        Without changing anything: for what needs a record's shape, such as
+        splitting a session in progress by month.
+        """
+        live = self.live(at)
+        active = self._active
+        if live is None or active is None:
+            return None
+        return SessionRecord(
+            id=live.id,
+            entry_id=live.entry_id,
+            charger=live.charger,
+            charger_type=live.charger_type,
+            started_at=live.started_at,
+            ended_at=max(at, live.started_at),
+            charging_started_at=live.charging_started_at,
+            charging_ended_at=at
+            if active.charging_since is not None
+            else live.charging_ended_at,
+            duration_s=live.duration_s,
+            charging_duration_s=live.charging_duration_s,
+            energy_kwh=live.energy_kwh,
+            peak_power_kw=live.peak_power_kw,
+            avg_power_kw=None,
+            meter_start_kwh=live.meter_start_kwh,
+            meter_end_kwh=None if active.meter is None else active.meter.last_kwh,
+            energy_source=live.energy_source,
+            flags=live.flags,
+            user=live.user,
+            currency=live.currency,
+            cost=live.cost,
+            revenue=live.revenue,
+            curve=tuple(active.curve.points(at)),
+        )
+
     # -------------------------------------------------------------- snapshots
 
     def snapshot(self) -> dict[str, Any]:
