@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import CoreState, HomeAssistant
@@ -31,6 +32,7 @@ from .charger import (
     set_source,
     setup_entry,
 )
+from .taper_traces import Car, charge as charge_taper
 from .traces import ENERGY, POWER, STATUS
 
 
@@ -234,3 +236,59 @@ async def test_wallbox_ready_means_no_car(
     set_source(hass, STATUS, "Ready")
     await hass.async_block_till_done()
     assert config_entry.runtime_data.view.status == "idle"
+
+
+VEHICLE_OPTIONS = {
+    "name": "Garage",
+    "status_entity": STATUS_ID,
+    "power_entity": POWER_ID,
+    "soc_entity": "sensor.car_battery",
+    "battery_capacity_kwh": 75,
+}
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize("entry_options", [VEHICLE_OPTIONS])
+async def test_the_learned_taper_model_survives_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A session with SoC readings teaches the model; a restart keeps it."""
+    trace = charge_taper(
+        Car(), start_soc=40, target_soc=70, seed=2, sample_s=60, start=T0
+    )
+    hass.states.async_set("sensor.car_battery", "40")
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    for sample in trace.samples:
+        await advance(hass, freezer, sample.at)
+        set_source(hass, POWER, str(round(sample.power_kw * 1000)))
+        hass.states.async_set("sensor.car_battery", f"{sample.soc:g}")
+    await advance(hass, freezer, trace.ended_at)
+    hass.states.async_set("sensor.car_battery", "70")
+    set_source(hass, POWER, "0")
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    learner = config_entry.runtime_data.tracker.learner
+    assert learner.sessions == 1
+    learned = learner.to_dict()
+    assert learned["sessions"][0]["efficiency"] == pytest.approx(0.9, abs=0.03)
+
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.tracker.learner.to_dict() == learned
+    stored = hass_storage[f"{DOMAIN}.{ENTRY_ID}.history"]["data"]
+    assert stored["taper_model"] == learned
+
+    # Damaged: the sessions are kept, the model starts afresh.
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    stored = hass_storage[f"{DOMAIN}.{ENTRY_ID}.history"]["data"]
+    stored["taper_model"] = {"sessions": [{"knee_soc": "high"}]}
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.tracker.learner.sessions == 0
+    assert len(config_entry.runtime_data.history) == 1
+    assert "stored taper model is unreadable" in caplog.text

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -24,6 +26,7 @@ from custom_components.ev_sessions.const import (
 )
 
 from .charger import ENTRY_ID, T0, advance, play, set_source, setup_entry
+from .taper_traces import FRACTIONS, Car, charge as charge_taper, error_minutes
 from .traces import ENERGY, POWER, STATUS, Trace, charge, easee_evening
 
 SENSOR_KEYS = (
@@ -118,7 +121,7 @@ async def test_entities_join_the_chargers_device(
     await setup_entry(hass, config_entry)
     registry = er.async_get(hass)
     ours = er.async_entries_for_config_entry(registry, ENTRY_ID)
-    assert len(ours) == 11
+    assert len(ours) == 14
     assert {entry.device_id for entry in ours} == {charger_device.id}
     assert {entry.unique_id for entry in ours} == {
         f"{ENTRY_ID}_{key}" for key in [*SENSOR_KEYS, "session"]
@@ -337,3 +340,190 @@ async def test_own_device_removed_once_the_chargers_device_is_known(
     assert devices.async_get_device(identifiers={(DOMAIN, ENTRY_ID)}) is None
     ours = er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
     assert {entry.device_id for entry in ours} == {charger.id}
+
+
+# --------------------------------------------------- estimated end, months
+
+SOC_ID = "sensor.car_battery"
+VEHICLE_OPTIONS = {
+    "name": "Garage",
+    CONF_STATUS_ENTITY: "sensor.garage_charger_status",
+    CONF_POWER_ENTITY: "sensor.garage_charger_power",
+    "soc_entity": SOC_ID,
+    "battery_capacity_kwh": 75,
+}
+
+
+def set_soc(hass: HomeAssistant, soc: float) -> None:
+    hass.states.async_set(
+        SOC_ID, f"{soc:g}", {"device_class": "battery", "unit_of_measurement": "%"}
+    )
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize("entry_options", [VEHICLE_OPTIONS])
+async def test_estimated_end_counts_down_while_charging(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Within 5 minutes of the true end; unavailable when not charging."""
+    trace = charge_taper(
+        Car(), start_soc=55, target_soc=90, seed=5, sample_s=30, start=T0
+    )
+    set_soc(hass, 55)
+    await setup_entry(hass, config_entry)
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": "number.garage_target_state_of_charge", "value": 90},
+        blocking=True,
+    )
+    entity_id = sensor_states(hass)["estimated_end"]["entity_id"]
+    assert hass.states.get(entity_id).state == "unavailable"  # type: ignore[union-attr]
+
+    set_source(hass, STATUS, "charging")
+    shown: dict[datetime, str] = {}
+    for sample in trace.samples:
+        await advance(hass, freezer, sample.at)
+        set_source(hass, POWER, str(round(sample.power_kw * 1000)))
+        set_soc(hass, sample.soc)
+        await hass.async_block_till_done()
+        shown[sample.at] = hass.states.get(entity_id).state  # type: ignore[union-attr]
+    for fraction in FRACTIONS:
+        moment = trace.moment(fraction)
+        state = [value for at, value in shown.items() if at <= moment][-1]
+        estimate = dt_util.parse_datetime(state)
+        assert estimate is not None, state
+        assert error_minutes(trace, estimate) < 5
+    # Updated at most once a minute.
+    changes = [at for (at, a), (_, b) in pairwise(shown.items()) if a != b]
+    assert all(
+        (later - earlier) >= timedelta(minutes=1)
+        for earlier, later in pairwise(changes)
+    )
+
+    set_source(hass, POWER, "0")
+    set_source(hass, STATUS, "completed")
+    await advance(hass, freezer, trace.ended_at + timedelta(minutes=3))
+    assert hass.states.get(entity_id).state == "unavailable"  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_without_soc_the_estimated_end_is_unknown(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "11000")
+    await advance(hass, freezer, T0 + timedelta(minutes=10))
+    assert value(hass, "estimated_end") == STATE_UNKNOWN
+
+
+STOCKHOLM_OPTIONS = {
+    "name": "Garage",
+    CONF_STATUS_ENTITY: "sensor.garage_charger_status",
+    CONF_POWER_ENTITY: "sensor.garage_charger_power",
+    "user_entity": "sensor.garage_charger_user",
+    "cost_per_kwh": 2,
+    "users": [
+        {"name": "Anna", "tag": "A1"},
+        {"name": "Bo Ek", "tag": "B2"},
+    ],
+}
+
+
+@pytest.mark.parametrize("entry_options", [STOCKHOLM_OPTIONS])
+async def test_month_rollover_with_a_session_across_midnight(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Bo charges 11 kW from 23:30 on 31 October to 00:30 on 1 November."""
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    tz = dt_util.get_default_time_zone()
+    october_evening = datetime(2026, 10, 30, 18, 0, tzinfo=tz)
+    halloween = datetime(2026, 10, 31, 23, 30, tzinfo=tz)
+    november = datetime(2026, 11, 1, tzinfo=tz)
+    freezer.move_to(october_evening - timedelta(minutes=1))
+    set_source(hass, STATUS, "disconnected")
+    set_source(hass, POWER, "0")
+    hass.states.async_set("sensor.garage_charger_user", "A1")
+    await setup_entry(hass, config_entry)
+
+    # Anna: 3.6 kWh on the 30th.
+    await advance(hass, freezer, october_evening)
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "7200")
+    await advance(hass, freezer, october_evening + timedelta(minutes=30))
+    set_source(hass, POWER, "0")
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert float(value(hass, "energy_this_month")) == pytest.approx(3.6, abs=0.01)
+    assert float(value(hass, "user_anna_energy_this_month")) == pytest.approx(
+        3.6, abs=0.01
+    )
+    assert float(value(hass, "user_bo_ek_energy_this_month")) == 0
+
+    # Bo plugs in at 23:30: the live session counts this month.
+    await advance(hass, freezer, halloween, step=timedelta(hours=1))
+    hass.states.async_set("sensor.garage_charger_user", "B2")
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "11000")
+    await advance(hass, freezer, november - timedelta(minutes=1))
+    set_source(hass, POWER, "11000")  # the charger reports again: billed
+    await advance(hass, freezer, november - timedelta(seconds=30))
+    assert float(value(hass, "energy_this_month")) == pytest.approx(
+        3.6 + 11 * 29.5 / 60, abs=0.01
+    )
+    assert float(value(hass, "user_bo_ek_cost_this_month")) == pytest.approx(
+        10.6, abs=0.1
+    )
+
+    # Midnight: a new month; what Bo drew before it belongs to October.
+    await advance(hass, freezer, november + timedelta(minutes=2))
+    states = sensor_states(hass)
+    assert states["energy_this_month"]["attributes"]["last_reset"] == (
+        november.astimezone(UTC).isoformat()
+    )
+    assert float(states["energy_this_month"]["state"]) == pytest.approx(0.37, abs=0.1)
+    assert float(states["energy_last_month"]["state"]) == pytest.approx(
+        3.6 + 5.5, abs=0.1
+    )
+    assert float(states["user_anna_energy_this_month"]["state"]) == 0
+
+    # Bo unplugs at 00:30: split by the curve, 5.5 kWh on each side.
+    await advance(hass, freezer, november + timedelta(minutes=30))
+    set_source(hass, POWER, "0")
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    states = sensor_states(hass)
+    assert float(states["energy_this_month"]["state"]) == pytest.approx(5.5, abs=0.01)
+    assert float(states["energy_last_month"]["state"]) == pytest.approx(9.1, abs=0.01)
+    assert float(states["cost_this_month"]["state"]) == pytest.approx(11.0, abs=0.02)
+    assert float(states["cost_last_month"]["state"]) == pytest.approx(18.2, abs=0.02)
+    assert float(states["user_bo_ek_energy_this_month"]["state"]) == pytest.approx(
+        5.5, abs=0.01
+    )
+    assert states["user_bo_ek_energy_this_month"]["attributes"]["friendly_name"] == (
+        "Garage Bo Ek energy this month"
+    )
+    assert states["energy_last_month"]["attributes"].get("state_class") is None
+
+    # A restart reads the curve of the session across the month's start back.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert float(value(hass, "energy_this_month")) == pytest.approx(5.5, abs=0.01)
+    assert float(value(hass, "energy_last_month")) == pytest.approx(9.1, abs=0.01)
+
+
+@pytest.mark.parametrize("entry_options", [STOCKHOLM_OPTIONS])
+async def test_a_removed_user_takes_their_sensors_along(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, config_entry)
+    assert "user_bo_ek_energy_this_month" in sensor_states(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={**STOCKHOLM_OPTIONS, "users": [{"name": "Anna", "tag": "A1"}]},
+    )
+    await hass.async_block_till_done()
+    keys = sensor_states(hass)
+    assert "user_anna_energy_this_month" in keys
+    assert not [key for key in keys if key.startswith("user_bo_ek")]

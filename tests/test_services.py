@@ -22,11 +22,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+import voluptuous as vol
 
 from custom_components.ev_sessions.const import DOMAIN
 
 from .charger import ENTRY_ID, POWER_ID, STATUS_ID, T0, advance, set_source, setup_entry
-from .traces import POWER, STATUS
+from .traces import ENERGY, POWER, STATUS
 
 USERS = [
     {"name": "Anna", "tag": "04A1B2C3", "tariff": {"fee_per_kwh": 2}},
@@ -417,3 +418,53 @@ async def test_statistics_follow_sessions_edits_and_deletes(
     assert await hourly_energy() == pytest.approx(
         {T0.isoformat(): 11.0, (T0 + timedelta(days=2)).isoformat(): 4.0}
     )
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_set_session_target(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """An energy target gives a charger without SoC an estimated end."""
+    await setup_entry(hass, config_entry)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "set_session_target", config_entry_id=ENTRY_ID, soc=80)
+    assert err.value.translation_key == "no_active_session"
+
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "11000")
+    await advance(hass, freezer, T0 + timedelta(minutes=5))
+    response = await call(
+        hass, "set_session_target", config_entry_id=ENTRY_ID, energy_kwh=11.0
+    )
+    assert response["session"]["energy_target_kwh"] == 11.0
+    assert response["session"]["target_soc"] is None
+    estimated_end = "sensor.garage_estimated_end_of_charging"
+    for minute in range(6, 11):
+        await advance(hass, freezer, T0 + timedelta(minutes=minute))
+        set_source(hass, ENERGY, f"{1520 + 11 * minute / 60:.3f}")
+        set_source(hass, POWER, "11000")
+    await advance(hass, freezer, T0 + timedelta(minutes=10, seconds=30))
+    state = hass.states.get(estimated_end)
+    assert state is not None
+    estimate = dt_util.parse_datetime(state.state)
+    assert estimate is not None
+    # 11 kWh at 11 kW: an hour from the start.
+    assert abs((estimate - (T0 + timedelta(hours=1))).total_seconds()) < 180
+
+    # The target survives a restart.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    live = config_entry.runtime_data.view.live
+    assert live is not None
+    assert live.energy_target_kwh == 11.0
+
+    # Leaving every target out clears them: unknown again.
+    response = await call(hass, "set_session_target", config_entry_id=ENTRY_ID)
+    assert response["session"]["energy_target_kwh"] is None
+    await advance(hass, freezer, T0 + timedelta(minutes=12))
+    state = hass.states.get(estimated_end)
+    assert state is not None
+    assert state.state == "unknown"
+
+    with pytest.raises(vol.Invalid):
+        await call(hass, "set_session_target", config_entry_id=ENTRY_ID, soc=120)

@@ -38,6 +38,7 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
     async_track_state_change_event,
     async_track_state_report_event,
     async_track_time_interval,
@@ -53,6 +54,7 @@ from .charger_status import (
     map_status,
 )
 from .const import (
+    CONF_BATTERY_CAPACITY_KWH,
     CONF_CHARGER_TYPE,
     CONF_CHARGING_STATES,
     CONF_CONNECTED_STATES,
@@ -82,7 +84,15 @@ from .const import (
     ISSUE_UNKNOWN_STATUS_STATE,
     ISSUE_UNSUPPORTED_UNIT,
 )
+from .end_estimate import TaperLearner
 from .history import SessionHistory
+from .period_totals import (
+    NO_TOTALS,
+    MonthTotals,
+    PeriodTotals,
+    month_totals,
+    straddling,
+)
 from .pricing import (
     Tariff,
     UnsupportedPriceUnitError,
@@ -117,6 +127,8 @@ PUBLISH_INTERVAL = timedelta(seconds=30)
 TICK_INTERVAL = timedelta(seconds=30)
 # How long stopping waits for a statistics update's recorder work.
 STATISTICS_WAIT_S = 30
+# The history file also keeps the charger's learned taper model.
+HISTORY_TAPER_MODEL = "taper_model"
 
 STATUS_IDLE = "idle"
 STATUS_CONNECTED = "connected"
@@ -139,6 +151,9 @@ class ChargerView:
     current_price: Decimal | None = None
     total_cost: Decimal | None = None
     total_revenue: Decimal = Decimal(0)
+    # This month and last month in Home Assistant's time zone, the session in
+    # progress included.
+    months: MonthTotals | None = None
 
 
 def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSettings:
@@ -171,6 +186,10 @@ def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSetting
         users=tuple(options.get(CONF_USERS, ())),
         cost_price=None if options.get(CONF_PRICE_ENTITY) else cost_price,
         has_price_entity=bool(options.get(CONF_PRICE_ENTITY)),
+        has_soc=bool(options.get(CONF_SOC_ENTITY)),
+        battery_capacity_kwh=float(capacity)
+        if (capacity := options.get(CONF_BATTERY_CAPACITY_KWH))
+        else None,
     )
 
 
@@ -194,16 +213,23 @@ class EvSessionsCoordinator:
         self.user_entity_id: str | None = options.get(CONF_USER_ENTITY)
         self.soc_entity_id: str | None = options.get(CONF_SOC_ENTITY)
         self._users: tuple[Mapping[str, Any], ...] = tuple(options.get(CONF_USERS, ()))
+        self.user_names = [
+            str(user.get("name")) for user in self._users if user.get("name")
+        ]
         self.settings = tracker_settings(entry, hass.config.currency)
         self.statistics = SessionStatistics(
             hass,
             title=entry.title,
             currency=self.settings.currency,
-            users=[str(user.get("name")) for user in self._users if user.get("name")],
+            users=self.user_names,
             load_curves=self.store.async_curves,
         )
         self.tracker = SessionTracker(self.settings)
         self.history = SessionHistory()
+        # Finished sessions' month totals, and the curves of the few sessions
+        # a month's start cuts through (read once, kept while they matter).
+        self._month_curves: dict[str, list[Any]] = {}
+        self._months = self._finished_months(dt_util.utcnow())
         self.view = self._build_view(dt_util.utcnow())
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[EventListener] = []
@@ -229,8 +255,10 @@ class EvSessionsCoordinator:
                 ISSUE_STORE_MOVED_ASIDE,
                 {"path": path},
             )
+        learner = TaperLearner()
         if history is not None:
             self.history = SessionHistory.from_dict(history)
+            learner = self._stored_learner(history.get(HISTORY_TAPER_MODEL))
         await self._async_prune(dt_util.utcnow())
         if active is not None:
             self.tracker = SessionTracker.restore(self.settings, active)
@@ -241,7 +269,34 @@ class EvSessionsCoordinator:
                     self.entry.title,
                     self.tracker.last_seen_at,
                 )
+        self.tracker.learner = learner
+        await self._async_refresh_months()
         self.view = self._build_view(dt_util.utcnow())
+
+    def _stored_learner(self, data: Any) -> TaperLearner:
+        """The learned taper model as stored, or a fresh one if unreadable."""
+        if data is None:
+            return TaperLearner()
+        try:
+            return TaperLearner.from_dict(data)
+        except ValueError as err:
+            _LOGGER.warning(
+                "%s: the stored taper model is unreadable (%s); learning afresh",
+                self.entry.title,
+                err,
+            )
+            return TaperLearner()
+
+    def _history_data(self) -> dict[str, Any]:
+        """The history file's data: the sessions and the learned taper model."""
+        return {
+            **self.history.to_dict(),
+            HISTORY_TAPER_MODEL: self.tracker.learner.to_dict(),
+        }
+
+    @callback
+    def _save_history(self) -> None:
+        self.store.schedule_history_save(self._history_data)
 
     @callback
     def async_start(self) -> None:
@@ -277,6 +332,7 @@ class EvSessionsCoordinator:
         )
         # The recorder writes nothing before Home Assistant has started.
         self._unsubscribe.append(async_at_started(self.hass, self._statistics_at_start))
+        self._schedule_new_month()
 
     async def async_shutdown(self) -> None:
         """Unsubscribe and write the store now, so a reload resumes exactly."""
@@ -284,7 +340,7 @@ class EvSessionsCoordinator:
             self._unsubscribe.pop()()
         await self.async_wait_statistics()
         self.tracker.checkpoint(dt_util.utcnow())
-        await self.store.async_flush(self.tracker.snapshot, self.history.to_dict)
+        await self.store.async_flush(self.tracker.snapshot, self._history_data)
 
     @property
     def _feed_order(self) -> list[str]:
@@ -535,8 +591,9 @@ class EvSessionsCoordinator:
     def _record_finished(self, record: SessionRecord) -> None:
         """Keep a finished session: history, its curve, statistics."""
         self.history.add(record)
-        self.store.schedule_history_save(self.history.to_dict)
+        self._save_history()
         curve = [list(point) for point in record.curve]
+        self._refresh_months(added=[record])
         self.entry.async_create_task(
             self.hass,
             self._async_after_history_change(put={record.id: curve}),
@@ -613,10 +670,103 @@ class EvSessionsCoordinator:
                 len(gone),
                 keep_days,
             )
-            self.store.schedule_history_save(self.history.to_dict)
+            self._save_history()
             await self.store.async_update_curves({}, set(gone))
+            self._refresh_months()
+
+    # ------------------------------------------------------------- months
+
+    def _finished_months(self, at: datetime) -> MonthTotals:
+        """Month totals of the finished sessions, at `at`."""
+        return month_totals(
+            self.history,
+            at,
+            dt_util.get_default_time_zone(),
+            users=self.user_names,
+            curves=self._month_curves,
+        )
+
+    @callback
+    def _refresh_months(self, *, added: Iterable[SessionRecord] = ()) -> None:
+        """Recount the finished sessions' month totals (the history changed).
+
+        A session just recorded brings its curve; one that a month's start
+        cuts through keeps it here, so it is never read back from the store.
+        """
+        now = dt_util.utcnow()
+        tz = dt_util.get_default_time_zone()
+        for record in straddling(added, now, tz):
+            self._month_curves[record.id] = [list(point) for point in record.curve]
+        self._months = self._finished_months(now)
+
+    async def _async_refresh_months(self) -> None:
+        """Read the curves the month totals need, then recount them."""
+        now = dt_util.utcnow()
+        needed = {
+            record.id
+            for record in straddling(self.history, now, dt_util.get_default_time_zone())
+        }
+        curves = {
+            session_id: curve
+            for session_id in needed
+            if (curve := self._month_curves.get(session_id)) is not None
+            or (curve := await self.store.async_curve(session_id)) is not None
+        }
+        self._month_curves = curves
+        self._months = self._finished_months(now)
+
+    @callback
+    def _schedule_new_month(self) -> None:
+        """Recount the months when the next one begins."""
+        self._unsubscribe.append(
+            async_track_point_in_utc_time(
+                self.hass, self._on_new_month, self._months.end
+            )
+        )
+
+    async def _on_new_month(self, _now: datetime) -> None:
+        await self._async_refresh_months()
+        self._publish(force=True)
+        self._schedule_new_month()
+
+    def _live_months(self, live: LiveSession, at: datetime) -> MonthTotals | None:
+        """The session in progress' part of the month totals.
+
+        Counted, like the total energy, once it is sure to be recorded. A
+        session that began before this month is split by its curve so far,
+        as it will be when it ends.
+        """
+        if live.energy_kwh < self.settings.min_session_energy_kwh:
+            return None
+        months = self._months
+        if live.started_at >= months.start:
+            part = PeriodTotals(
+                energy_kwh=live.energy_kwh,
+                cost=live.cost or Decimal(0),
+                revenue=live.revenue or Decimal(0),
+            )
+            users = {live.user: part} if live.user in self.user_names else {}
+            return dataclasses.replace(
+                months, this_month=part, last_month=NO_TOTALS, users=users
+            )
+        if (record := self.tracker.live_record(at)) is None:  # pragma: no cover
+            return None
+        return month_totals(
+            [record], at, dt_util.get_default_time_zone(), users=self.user_names
+        )
 
     # ------------------------------------------------------------ actions
+
+    async def async_set_session_target(
+        self, *, soc: float | None = None, energy_kwh: float | None = None
+    ) -> bool:
+        """Set the session's own SoC and energy targets; False without one."""
+        now = dt_util.utcnow()
+        if not self.tracker.set_session_target(now, soc=soc, energy_kwh=energy_kwh):
+            return False
+        self._schedule_save()
+        self._publish(force=True)
+        return True
 
     async def async_session_with_curve(self, session_id: str) -> SessionRecord | None:
         """Return a recorded session with its curve read from the store."""
@@ -645,7 +795,8 @@ class EvSessionsCoordinator:
             **fields,
         )
         old = self.history.replace(edited)
-        self.store.schedule_history_save(self.history.to_dict)
+        self._save_history()
+        self._refresh_months()
         self._update_statistics(rebuild=True, removed=[old] if old else [])
         self._publish(force=True)
         return edited
@@ -655,7 +806,8 @@ class EvSessionsCoordinator:
         record = self.history.remove(session_id)
         if record is None:
             return None
-        self.store.schedule_history_save(self.history.to_dict)
+        self._save_history()
+        self._refresh_months()
         await self._async_after_history_change(
             removed=[record], rebuild_statistics=True
         )
@@ -702,7 +854,8 @@ class EvSessionsCoordinator:
             self.history.add(record)
             added.append(record)
         if added:
-            self.store.schedule_history_save(self.history.to_dict)
+            self._save_history()
+            self._refresh_months(added=added)
             await self._async_after_history_change(
                 put={record.id: [list(p) for p in record.curve] for record in added},
                 rebuild_statistics=True,
@@ -788,6 +941,9 @@ class EvSessionsCoordinator:
             ):
                 # Cost accrues in the hour it is drawn (Energy dashboard).
                 total_cost += live.cost
+        months = self._months
+        if live is not None and (live_part := self._live_months(live, at)):
+            months = months.plus(live_part)
         return ChargerView(
             status=status,
             live=live,
@@ -800,6 +956,7 @@ class EvSessionsCoordinator:
             else None,
             total_cost=total_cost,
             total_revenue=self.history.total_revenue,
+            months=months,
         )
 
     # ------------------------------------------------------------ repairs

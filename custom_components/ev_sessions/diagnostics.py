@@ -35,6 +35,10 @@ async def async_get_config_entry_diagnostics(
             "total_energy_kwh": coordinator.view.total_energy_kwh,
             "sessions": coordinator.view.sessions,
         },
+        "taper_model": {
+            "model": coordinator.tracker.learner.model.to_dict(),
+            "learned_from": coordinator.tracker.learner.to_dict(),
+        },
         "samples_processed": coordinator.samples,
         "store_writes": coordinator.store.writes,
         "recent_sessions": [record.to_dict() for record in recent],

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -14,12 +15,15 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfEnergy, UnitOfPower, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.util import slugify
 
 from . import EvSessionsConfigEntry
 from .coordinator import STATUS_OPTIONS, ChargerView, EvSessionsCoordinator
 from .entity import EvSessionsEntity
+from .period_totals import MonthTotals, PeriodTotals
 from .session_tracker import TrackerSettings
 
 # Entities only read the coordinator's view; they never write to the store.
@@ -38,6 +42,8 @@ class EvSessionsSensorDescription(SensorEntityDescription):
     unit_fn: Callable[[str | None], str | None] | None = None
     # Whether the charger's settings call for this sensor at all.
     exists_fn: Callable[[TrackerSettings], bool] = lambda _: True
+    # Whether the value means anything now (else the sensor is unavailable).
+    available_fn: Callable[[ChargerView], bool] = lambda _: True
 
 
 def _session_started(view: ChargerView) -> datetime | None:
@@ -81,6 +87,62 @@ def _session_revenue(view: ChargerView) -> Decimal | None:
     if view.live is not None:
         return view.live.revenue
     return view.last.revenue if view.last is not None else None
+
+
+def _charging(view: ChargerView) -> bool:
+    return view.live is not None and view.live.charging
+
+
+def _estimated_end(view: ChargerView) -> datetime | None:
+    return view.live.estimated_end if view.live is not None else None
+
+
+# Money over a month is split by where the energy was drawn: show it to the
+# hundredth of a cent, not the split's fifty digits.
+_MONTH_MONEY_DIGITS: Final = 4
+
+
+def _this_month(view: ChargerView) -> PeriodTotals | None:
+    return view.months.this_month if view.months is not None else None
+
+
+def _last_month(view: ChargerView) -> PeriodTotals | None:
+    return view.months.last_month if view.months is not None else None
+
+
+def _month_start(view: ChargerView) -> datetime | None:
+    """Local midnight at the month's start, in UTC like every time we show."""
+    return view.months.start.astimezone(UTC) if view.months is not None else None
+
+
+def _energy_of(
+    totals: Callable[[ChargerView], PeriodTotals | None],
+) -> Callable[[ChargerView], float | None]:
+    def value(view: ChargerView) -> float | None:
+        period = totals(view)
+        return None if period is None else round(period.energy_kwh, 3)
+
+    return value
+
+
+def _cost_of(
+    totals: Callable[[ChargerView], PeriodTotals | None],
+) -> Callable[[ChargerView], Decimal | None]:
+    def value(view: ChargerView) -> Decimal | None:
+        period = totals(view)
+        return None if period is None else round(period.cost, _MONTH_MONEY_DIGITS)
+
+    return value
+
+
+def _revenue_of(
+    totals: Callable[[ChargerView], PeriodTotals | None],
+) -> Callable[[ChargerView], Decimal | None]:
+    def value(view: ChargerView) -> Decimal | None:
+        period = totals(view)
+        return None if period is None else round(period.revenue, _MONTH_MONEY_DIGITS)
+
+    return value
 
 
 def _currency(currency: str | None) -> str | None:
@@ -242,6 +304,73 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         exists_fn=_charges_users,
     ),
     EvSessionsSensorDescription(
+        key="estimated_end",
+        translation_key="estimated_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_estimated_end,
+        available_fn=_charging,
+    ),
+    EvSessionsSensorDescription(
+        key="energy_this_month",
+        translation_key="energy_this_month",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_energy_of(_this_month),
+        last_reset_fn=_month_start,
+    ),
+    EvSessionsSensorDescription(
+        key="cost_this_month",
+        translation_key="cost_this_month",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=_cost_of(_this_month),
+        last_reset_fn=_month_start,
+        exists_fn=_priced,
+    ),
+    EvSessionsSensorDescription(
+        key="revenue_this_month",
+        translation_key="revenue_this_month",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=_revenue_of(_this_month),
+        last_reset_fn=_month_start,
+        exists_fn=_charges_users,
+    ),
+    # Last month's figures are a report, fixed for the whole month: without a
+    # state class, so long-term statistics do not count them a second time.
+    EvSessionsSensorDescription(
+        key="energy_last_month",
+        translation_key="energy_last_month",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_energy_of(_last_month),
+    ),
+    EvSessionsSensorDescription(
+        key="cost_last_month",
+        translation_key="cost_last_month",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=_cost_of(_last_month),
+        exists_fn=_priced,
+    ),
+    EvSessionsSensorDescription(
+        key="revenue_last_month",
+        translation_key="revenue_last_month",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        value_fn=_revenue_of(_last_month),
+        exists_fn=_charges_users,
+    ),
+    EvSessionsSensorDescription(
         key="current_price",
         translation_key="current_price",
         state_class=SensorStateClass.MEASUREMENT,
@@ -260,11 +389,88 @@ async def async_setup_entry(
 ) -> None:
     """Add the charger's sensors."""
     coordinator = entry.runtime_data
-    async_add_entities(
+    sensors = [
         EvSessionsSensor(coordinator, description)
         for description in SENSOR_DESCRIPTIONS
         if description.exists_fn(coordinator.settings)
+    ]
+    user_sensors = [
+        EvSessionsUserSensor(coordinator, description, user)
+        for user in coordinator.user_names
+        for description in user_descriptions(user)
+        if description.exists_fn(coordinator.settings)
+    ]
+    _remove_stale_user_sensors(hass, entry, user_sensors)
+    async_add_entities([*sensors, *user_sensors])
+
+
+# Per-user sensors' unique-id keys: user_<slug of the name>_<what>_this_month.
+USER_KEY_PREFIX: Final = "user_"
+
+
+def user_descriptions(user: str) -> tuple[EvSessionsSensorDescription, ...]:
+    """Describe one configured user's energy, cost and revenue this month."""
+
+    def totals(view: ChargerView) -> PeriodTotals | None:
+        months: MonthTotals | None = view.months
+        if months is None:
+            return None
+        return months.users.get(user)
+
+    key = f"{USER_KEY_PREFIX}{slugify(user)}"
+    return (
+        EvSessionsSensorDescription(
+            key=f"{key}_energy_this_month",
+            translation_key="user_energy_this_month",
+            device_class=SensorDeviceClass.ENERGY,
+            state_class=SensorStateClass.TOTAL,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            suggested_display_precision=2,
+            value_fn=_energy_of(totals),
+            last_reset_fn=_month_start,
+        ),
+        EvSessionsSensorDescription(
+            key=f"{key}_cost_this_month",
+            translation_key="user_cost_this_month",
+            device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
+            suggested_display_precision=2,
+            unit_fn=_currency,
+            value_fn=_cost_of(totals),
+            last_reset_fn=_month_start,
+            exists_fn=_priced,
+        ),
+        EvSessionsSensorDescription(
+            key=f"{key}_revenue_this_month",
+            translation_key="user_revenue_this_month",
+            device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
+            suggested_display_precision=2,
+            unit_fn=_currency,
+            value_fn=_revenue_of(totals),
+            last_reset_fn=_month_start,
+            exists_fn=_charges_users,
+        ),
     )
+
+
+@callback
+def _remove_stale_user_sensors(
+    hass: HomeAssistant,
+    entry: EvSessionsConfigEntry,
+    current: list[EvSessionsUserSensor],
+) -> None:
+    """Remove the sensors of users that were removed or renamed."""
+    registry = er.async_get(hass)
+    wanted = {sensor.unique_id for sensor in current}
+    prefix = f"{entry.entry_id}_{USER_KEY_PREFIX}"
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if (
+            entity.domain == "sensor"
+            and entity.unique_id.startswith(prefix)
+            and entity.unique_id not in wanted
+        ):
+            registry.async_remove(entity.entity_id)
 
 
 class EvSessionsSensor(EvSessionsEntity, SensorEntity):
@@ -291,8 +497,28 @@ class EvSessionsSensor(EvSessionsEntity, SensorEntity):
         return self.entity_description.value_fn(self.coordinator.view)
 
     @property
+    def available(self) -> bool:
+        """Return whether the value means anything now."""
+        return self.entity_description.available_fn(self.coordinator.view)
+
+    @property
     def last_reset(self) -> datetime | None:
-        """Return when the session this value belongs to started."""
+        """Return when the session or month this value belongs to started."""
         if (last_reset_fn := self.entity_description.last_reset_fn) is None:
             return None
         return last_reset_fn(self.coordinator.view)
+
+
+class EvSessionsUserSensor(EvSessionsSensor):
+    """One configured user's total this month; the name says whose."""
+
+    def __init__(
+        self,
+        coordinator: EvSessionsCoordinator,
+        description: EvSessionsSensorDescription,
+        user: str,
+    ) -> None:
+        """Describe the sensor by `description`, named after `user`."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key
+        self._attr_translation_placeholders = {"user": user}

@@ -53,12 +53,14 @@ ATTR_PATH = "path"
 ATTR_FORMAT = "format"
 ATTR_DIALECT = "dialect"
 ATTR_OVERWRITE = "overwrite"
+ATTR_SOC = "soc"
 
 SERVICE_GET_SESSIONS = "get_sessions"
 SERVICE_EXPORT_SESSIONS = "export_sessions"
 SERVICE_UPDATE_SESSION = "update_session"
 SERVICE_DELETE_SESSION = "delete_session"
 SERVICE_REBUILD_SESSIONS = "rebuild_sessions"
+SERVICE_SET_SESSION_TARGET = "set_session_target"
 
 FORMAT_CSV = "csv"
 FORMAT_JSON = "json"
@@ -110,6 +112,15 @@ DELETE_SESSION_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_SESSION_ID): cv.string,
+    }
+)
+SET_SESSION_TARGET_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_SOC): vol.All(vol.Coerce(float), vol.Range(min=1, max=100)),
+        vol.Optional(ATTR_ENERGY_KWH): vol.All(
+            vol.Coerce(float), vol.Range(min=0, min_included=False, max=1000)
+        ),
     }
 )
 REBUILD_SESSIONS_SCHEMA = vol.Schema(
@@ -280,6 +291,17 @@ async def _async_delete_session(call: ServiceCall) -> ServiceResponse:
     return {"session": record.to_dict()}
 
 
+async def _async_set_session_target(call: ServiceCall) -> ServiceResponse:
+    """Set the session in progress' own targets (a field left out is cleared)."""
+    coordinator = _coordinator(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    if not await coordinator.async_set_session_target(
+        soc=call.data.get(ATTR_SOC), energy_kwh=call.data.get(ATTR_ENERGY_KWH)
+    ):
+        raise _error("no_active_session", charger=coordinator.entry.title)
+    live = coordinator.view.live
+    return {"session": None if live is None else live.to_dict()}
+
+
 async def _async_rebuild_sessions(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     start: datetime = _aware(call.data[ATTR_START]) or dt_util.utcnow()
@@ -326,6 +348,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_REBUILD_SESSIONS,
         _async_rebuild_sessions,
         schema=REBUILD_SESSIONS_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_SESSION_TARGET,
+        _async_set_session_target,
+        schema=SET_SESSION_TARGET_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
     async_register_command(hass, _ws_sessions)

@@ -684,7 +684,7 @@ class SessionTracker:
                 else 0.0,
             ).total,
             estimated_end=active.estimator.estimate
-            if active.charging_since is not None
+            if active.charging_since is not None and self._estimating(active)
             else None,
             target_soc=active.target_soc,
             energy_target_kwh=active.energy_target_kwh,
@@ -952,9 +952,7 @@ class SessionTracker:
         power entity, or for a meter-only charger the meter's last step.
         """
         active = self._active
-        if active is None or not (
-            self.settings.has_soc or active.energy_target_kwh is not None
-        ):
+        if active is None or not self._estimating(active):
             return
         if self.settings.has_power:
             kw = self.power_kw
@@ -972,6 +970,10 @@ class SessionTracker:
             capacity_kwh=self.settings.battery_capacity_kwh,
             energy_target_kwh=active.energy_target_kwh,
         )
+
+    def _estimating(self, active: _ActiveSession) -> bool:
+        """Whether there is an end to estimate: the car's SoC, or an energy target."""
+        return self.settings.has_soc or active.energy_target_kwh is not None
 
     def _learn(self, active: _ActiveSession, record: SessionRecord) -> None:
         """Let the taper learner fit the session's curve against its SoC."""
