@@ -1,4 +1,4 @@
-"""Finished sessions as the history keeps them, for the tests that add them up."""
+"""Finished sessions as the history keeps them, for the tests that add them up or query them."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ def finished_session(
     cost: str | None = None,
     revenue: str | None = None,
     session_id: str | None = None,
+    charging_duration_s: int = 0,
+    peak_power_kw: float | None = None,
+    avg_power_kw: float | None = None,
 ) -> SessionRecord:
-    """A finished session with the figures that hourly and period totals use.
+    """A finished session with the figures that totals and queries use.
 
     The times are kept as given; the id is the start time unless given.
     `charging` is the first and last moment of charging, if known.
@@ -36,10 +39,10 @@ def finished_session(
         charging_started_at=None if charging is None else charging[0],
         charging_ended_at=None if charging is None else charging[1],
         duration_s=round((ended_at - started_at).total_seconds()),
-        charging_duration_s=0,
+        charging_duration_s=charging_duration_s,
         energy_kwh=energy_kwh,
-        peak_power_kw=None,
-        avg_power_kw=None,
+        peak_power_kw=peak_power_kw,
+        avg_power_kw=avg_power_kw,
         meter_start_kwh=None,
         meter_end_kwh=None,
         energy_source="power",
