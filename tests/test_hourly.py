@@ -20,6 +20,8 @@ from custom_components.ev_sessions.hourly import (
 )
 from custom_components.ev_sessions.session import SessionRecord
 
+from .records import finished_session
+
 EVENING = datetime(2026, 11, 20, 18, 40, tzinfo=UTC)
 
 
@@ -31,39 +33,11 @@ def session(
     started_at: datetime,
     ended_at: datetime,
     *,
-    curve: tuple[Any, ...] = (),
     energy_kwh: float = 16.0,
-    charging: tuple[datetime, datetime] | None = None,
-    user: str | None = None,
-    cost: str | None = None,
-    revenue: str | None = None,
-    session_id: str | None = None,
+    **figures: Any,
 ) -> SessionRecord:
     """A finished session with the figures that matter here."""
-    return SessionRecord(
-        id=session_id or started_at.strftime("%Y%m%d%H%M%S"),
-        entry_id="entry",
-        charger="Garage",
-        charger_type="ac_3_phase",
-        started_at=started_at,
-        ended_at=ended_at,
-        charging_started_at=None if charging is None else charging[0],
-        charging_ended_at=None if charging is None else charging[1],
-        duration_s=round((ended_at - started_at).total_seconds()),
-        charging_duration_s=0,
-        energy_kwh=energy_kwh,
-        peak_power_kw=None,
-        avg_power_kw=None,
-        meter_start_kwh=None,
-        meter_end_kwh=None,
-        energy_source="power",
-        flags=(),
-        user=user,
-        currency="SEK",
-        cost=None if cost is None else Decimal(cost),
-        revenue=None if revenue is None else Decimal(revenue),
-        curve=curve,
-    )
+    return finished_session(started_at, ended_at, energy_kwh=energy_kwh, **figures)
 
 
 def evening_at_6kw(**kwargs: Any) -> SessionRecord:

@@ -23,6 +23,8 @@ from custom_components.ev_sessions.period_totals import (
 )
 from custom_components.ev_sessions.session import SessionRecord
 
+from .records import finished_session
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
@@ -44,38 +46,17 @@ def session(
     started_at: datetime,
     ended_at: datetime,
     *,
-    curve: tuple[Any, ...] = (),
     energy_kwh: float = 14.0,
-    charging: tuple[datetime, datetime] | None = None,
-    user: str | None = None,
-    cost: str | None = None,
-    revenue: str | None = None,
     session_id: str = "s1",
+    **figures: Any,
 ) -> SessionRecord:
     """A finished session with the figures that matter here (times in UTC)."""
-    return SessionRecord(
-        id=session_id,
-        entry_id="entry",
-        charger="Garage",
-        charger_type="ac_3_phase",
-        started_at=started_at.astimezone(UTC),
-        ended_at=ended_at.astimezone(UTC),
-        charging_started_at=None if charging is None else charging[0],
-        charging_ended_at=None if charging is None else charging[1],
-        duration_s=round((ended_at - started_at).total_seconds()),
-        charging_duration_s=0,
+    return finished_session(
+        started_at.astimezone(UTC),
+        ended_at.astimezone(UTC),
         energy_kwh=energy_kwh,
-        peak_power_kw=None,
-        avg_power_kw=None,
-        meter_start_kwh=None,
-        meter_end_kwh=None,
-        energy_source="power",
-        flags=(),
-        user=user,
-        currency="SEK",
-        cost=None if cost is None else Decimal(cost),
-        revenue=None if revenue is None else Decimal(revenue),
-        curve=curve,
+        session_id=session_id,
+        **figures,
     )
 
 

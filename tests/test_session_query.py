@@ -19,6 +19,8 @@ from custom_components.ev_sessions.session_query import (
     select_sessions,
 )
 
+from .records import finished_session
+
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
 
@@ -37,29 +39,19 @@ def session(
     revenue: str | None = None,
 ) -> SessionRecord:
     """A session plugged in from `start_h` to `end_h` hours after T0."""
-    return SessionRecord(
-        id=session_id,
-        entry_id="entry",
-        charger="Garage",
-        charger_type="ac_3_phase",
-        started_at=at(start_h),
-        ended_at=at(end_h),
-        charging_started_at=at(start_h),
-        charging_ended_at=at(end_h),
-        duration_s=round((end_h - start_h) * 3600),
-        charging_duration_s=round((end_h - start_h) * 3600),
+    return finished_session(
+        at(start_h),
+        at(end_h),
         energy_kwh=energy_kwh,
+        curve=((0, 7.0), (3600, 0.0)),
+        charging=(at(start_h), at(end_h)),
+        charging_duration_s=round((end_h - start_h) * 3600),
         peak_power_kw=11.0,
         avg_power_kw=7.0,
-        meter_start_kwh=None,
-        meter_end_kwh=None,
-        energy_source="power",
-        flags=(),
         user=user,
-        currency="SEK",
-        cost=None if cost is None else Decimal(cost),
-        revenue=None if revenue is None else Decimal(revenue),
-        curve=((0, 7.0), (3600, 0.0)),
+        cost=cost,
+        revenue=revenue,
+        session_id=session_id,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from unittest.mock import patch
 
@@ -30,6 +29,8 @@ from custom_components.ev_sessions.statistics import (
     charger_series,
 )
 
+from .records import finished_session
+
 EVENING = datetime(2025, 3, 1, 18, 30, tzinfo=UTC)
 ENERGY = "ev_sessions:garage_energy"
 COST = "ev_sessions:garage_cost"
@@ -53,29 +54,20 @@ def session(
 ) -> SessionRecord:
     """A session charging at a steady `kw` for `hours` from `started_at`."""
     seconds = round(hours * 3600)
-    return SessionRecord(
-        id=session_id or started_at.strftime("%Y%m%d%H%M%S"),
-        entry_id="entry",
-        charger="Garage",
-        charger_type="ac_3_phase",
-        started_at=started_at,
-        ended_at=started_at + timedelta(seconds=seconds),
-        charging_started_at=started_at,
-        charging_ended_at=started_at + timedelta(seconds=seconds),
-        duration_s=seconds,
-        charging_duration_s=seconds,
+    ended_at = started_at + timedelta(seconds=seconds)
+    return finished_session(
+        started_at,
+        ended_at,
         energy_kwh=kw * hours if energy_kwh is None else energy_kwh,
+        curve=((0, kw), (seconds, 0.0)),
+        charging=(started_at, ended_at),
+        charging_duration_s=seconds,
         peak_power_kw=kw,
         avg_power_kw=kw,
-        meter_start_kwh=None,
-        meter_end_kwh=None,
-        energy_source="power",
-        flags=(),
         user=user,
-        currency="SEK",
-        cost=None if cost is None else Decimal(cost),
-        revenue=Decimal(revenue),
-        curve=((0, kw), (seconds, 0.0)),
+        cost=cost,
+        revenue=revenue,
+        session_id=session_id,
     )
 
 

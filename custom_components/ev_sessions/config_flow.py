@@ -37,7 +37,7 @@ the user's other changes survive and another entity can be picked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -919,13 +919,8 @@ class EvSessionsOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the user to edit."""
-        users = _users(self.config_entry.options)
-        if user_input is not None:
-            self._user_index = _index_of(users, user_input[_FIELD_USER])
-            return await self.async_step_edit_user_details()
-        return self.async_show_form(
-            step_id="edit_user",
-            data_schema=vol.Schema({vol.Required(_FIELD_USER): _user_selector(users)}),
+        return await self._async_pick_user(
+            "edit_user", user_input, self.async_step_edit_user_details
         )
 
     async def async_step_edit_user_details(
@@ -960,12 +955,23 @@ class EvSessionsOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the user to remove."""
+        return await self._async_pick_user(
+            "remove_user", user_input, self.async_step_remove_user_confirm
+        )
+
+    async def _async_pick_user(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        next_step: Callable[[], Awaitable[ConfigFlowResult]],
+    ) -> ConfigFlowResult:
+        """Show the users in a drop-down; remember the one picked, go on to `next_step`."""
         users = _users(self.config_entry.options)
         if user_input is not None:
             self._user_index = _index_of(users, user_input[_FIELD_USER])
-            return await self.async_step_remove_user_confirm()
+            return await next_step()
         return self.async_show_form(
-            step_id="remove_user",
+            step_id=step_id,
             data_schema=vol.Schema({vol.Required(_FIELD_USER): _user_selector(users)}),
         )
 

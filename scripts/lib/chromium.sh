@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/test (sourced, not run): make sure headless Chromium is
 # there for the end-to-end test's screenshots.
 #
@@ -5,6 +6,9 @@
 # apt-get if this runs as root (as CI does) and EV_SESSIONS_INSTALL_CHROMIUM
 # is not 0; otherwise the reason is printed and the function returns 1 (the
 # test then skips its screenshots, and says so).
+#
+# The sourcing script also sources apt.sh (apt_install_missing) and python.sh
+# (header, err).
 
 chromium_path() {
     local candidate
@@ -22,24 +26,7 @@ ensure_chromium() {
     if chromium_path >/dev/null; then
         return 0
     fi
-    if [[ "${EV_SESSIONS_INSTALL_CHROMIUM:-}" == 0 ]]; then
-        err "chromium is not installed and EV_SESSIONS_INSTALL_CHROMIUM=0: the end-to-end test skips its screenshots."
-        return 1
-    fi
-    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-        err "chromium is not installed (and this is not root with apt-get): the end-to-end test skips its screenshots."
-        err "  Install it with: sudo apt-get install chromium"
-        return 1
-    fi
-    header "Installing Debian's chromium package for the end-to-end screenshots (a minute or two)"
-    local log
-    log="$(mktemp)"
-    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } >"$log" 2>&1; then
-        tail -n 20 -- "$log" >&2
-        rm -f -- "$log"
-        err "could not install chromium: the end-to-end test skips its screenshots."
-        return 1
-    fi
-    rm -f -- "$log"
+    apt_install_missing chromium EV_SESSIONS_INSTALL_CHROMIUM "the end-to-end screenshots" \
+        "the end-to-end test skips its screenshots" || return 1
     chromium_path >/dev/null
 }

@@ -7,8 +7,8 @@
 # EV_SESSIONS_INSTALL_POSTGRESQL is not 0; otherwise the reason is printed and
 # ensure_postgresql returns 1 (the leg is then skipped, and says so).
 #
-# The sourcing script sets PYTHON (to find a free port); header and err come
-# from python.sh.
+# The sourcing script sets PYTHON (to find a free port) and also sources
+# apt.sh (apt_install_missing) and python.sh (header, err).
 
 # Prints the bin folder of the newest installed PostgreSQL server.
 postgresql_bindir() {
@@ -26,25 +26,8 @@ ensure_postgresql() {
     if postgresql_bindir >/dev/null; then
         return 0
     fi
-    if [[ "${EV_SESSIONS_INSTALL_POSTGRESQL:-}" == 0 ]]; then
-        err "postgresql is not installed and EV_SESSIONS_INSTALL_POSTGRESQL=0: the PostgreSQL recorder tests are skipped."
-        return 1
-    fi
-    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-        err "postgresql is not installed (and this is not root with apt-get): the PostgreSQL recorder tests are skipped."
-        err "  Install it with: sudo apt-get install postgresql"
-        return 1
-    fi
-    header "Installing Debian's postgresql package for the PostgreSQL recorder tests (a minute or two)"
-    local log
-    log="$(mktemp)"
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$log" 2>&1; then
-        tail -n 20 -- "$log" >&2
-        rm -f -- "$log"
-        err "could not install postgresql: the PostgreSQL recorder tests are skipped."
-        return 1
-    fi
-    rm -f -- "$log"
+    apt_install_missing postgresql EV_SESSIONS_INSTALL_POSTGRESQL "the PostgreSQL recorder tests" \
+        "the PostgreSQL recorder tests are skipped" || return 1
     postgresql_bindir >/dev/null
 }
 
