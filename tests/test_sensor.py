@@ -40,6 +40,9 @@ SENSOR_KEYS = (
     "last_session_energy",
     "total_energy",
     "sessions",
+    "estimated_end",
+    "energy_this_month",
+    "energy_last_month",
 )
 
 

@@ -43,6 +43,8 @@ STATUS_ENTITY_ID = "sensor.charger_status"
 POWER_ENTITY_ID = "sensor.charger_power"
 ENERGY_ENTITY_ID = "sensor.charger_lifetime_energy"
 PRICE_ENTITY_ID = "sensor.spot_price"
+SOC_ENTITY_ID = "sensor.vehicle_battery"
+RFID_ENTITY_ID = "sensor.charger_rfid_tag"
 # The simulator's unique-id keys of the entities ev_sessions reads.
 SIMULATOR_SOURCES = {
     "status": STATUS_ENTITY_ID,
@@ -139,6 +141,17 @@ def config_entries() -> list[dict[str, Any]]:
                 "energy_entity": ENERGY_ENTITY_ID,
                 # The simulator's 15-minute spot price prices each session.
                 "price_entity": PRICE_ENTITY_ID,
+                # The car's SoC gives an estimated end of charging. The story
+                # runs 60x faster than the real-time meter: as the meter sees
+                # it, the 64 kWh battery holds 64 / 60 kWh.
+                "soc_entity": SOC_ENTITY_ID,
+                "battery_capacity_kwh": round(64 / 60, 3),
+                # Who charged: the simulator's RFID tags, as two users.
+                "user_entity": RFID_ENTITY_ID,
+                "users": [
+                    {"name": "Anna", "tag": "04A35B72C190"},
+                    {"name": "Bo", "tag": "E2004191F3A7"},
+                ],
                 "charger_type": "ac_3_phase",
                 "power_threshold_w": 200.0,
                 "min_session_energy_kwh": 0.05,
