@@ -230,6 +230,7 @@ class EvSessionsCoordinator:
         # a month's start cuts through (read once, kept while they matter).
         self._month_curves: dict[str, list[Any]] = {}
         self._months = self._finished_months(dt_util.utcnow())
+        self._month_timer: CALLBACK_TYPE | None = None
         self.view = self._build_view(dt_util.utcnow())
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[EventListener] = []
@@ -718,13 +719,15 @@ class EvSessionsCoordinator:
     @callback
     def _schedule_new_month(self) -> None:
         """Recount the months when the next one begins."""
-        self._unsubscribe.append(
-            async_track_point_in_utc_time(
-                self.hass, self._on_new_month, self._months.end
-            )
+        cancel = async_track_point_in_utc_time(
+            self.hass, self._on_new_month, self._months.end
         )
+        self._unsubscribe.append(cancel)
+        self._month_timer = cancel
 
     async def _on_new_month(self, _now: datetime) -> None:
+        if self._month_timer in self._unsubscribe:
+            self._unsubscribe.remove(self._month_timer)
         await self._async_refresh_months()
         self._publish(force=True)
         self._schedule_new_month()
