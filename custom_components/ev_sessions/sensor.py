@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -115,34 +115,66 @@ def _month_start(view: ChargerView) -> datetime | None:
     return view.months.start.astimezone(UTC) if view.months is not None else None
 
 
-def _energy_of(
-    totals: Callable[[ChargerView], PeriodTotals | None],
-) -> Callable[[ChargerView], float | None]:
-    def value(view: ChargerView) -> float | None:
+def _period_value(
+    totals: Callable[[ChargerView], PeriodTotals | None], part: str
+) -> Callable[[ChargerView], SensorValue]:
+    """Read one part (energy, cost or revenue) of a period's totals."""
+
+    def value(view: ChargerView) -> SensorValue:
         period = totals(view)
-        return None if period is None else round(period.energy_kwh, 3)
+        if period is None:
+            return None
+        if part == "energy":
+            return round(period.energy_kwh, 3)
+        amount: Decimal = getattr(period, part)
+        return round(amount, _MONTH_MONEY_DIGITS)
 
     return value
 
 
-def _cost_of(
+def period_descriptions(
+    *,
+    key: str,
+    translation_key: str,
     totals: Callable[[ChargerView], PeriodTotals | None],
-) -> Callable[[ChargerView], Decimal | None]:
-    def value(view: ChargerView) -> Decimal | None:
-        period = totals(view)
-        return None if period is None else round(period.cost, _MONTH_MONEY_DIGITS)
+    this_month: bool,
+) -> tuple[EvSessionsSensorDescription, ...]:
+    """Describe a period's energy, cost and revenue sensors.
 
-    return value
-
-
-def _revenue_of(
-    totals: Callable[[ChargerView], PeriodTotals | None],
-) -> Callable[[ChargerView], Decimal | None]:
-    def value(view: ChargerView) -> Decimal | None:
-        period = totals(view)
-        return None if period is None else round(period.revenue, _MONTH_MONEY_DIGITS)
-
-    return value
+    ``key`` and ``translation_key`` hold ``{part}``. This month's sensors
+    count up from the month's start (state class total, ``last_reset``);
+    last month's are a report, fixed for the whole month: without a state
+    class, so long-term statistics do not count them a second time.
+    """
+    metered: dict[str, Any] = (
+        {"state_class": SensorStateClass.TOTAL, "last_reset_fn": _month_start}
+        if this_month
+        else {}
+    )
+    return (
+        EvSessionsSensorDescription(
+            key=key.format(part="energy"),
+            translation_key=translation_key.format(part="energy"),
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            suggested_display_precision=2,
+            value_fn=_period_value(totals, "energy"),
+            **metered,
+        ),
+        *(
+            EvSessionsSensorDescription(
+                key=key.format(part=part),
+                translation_key=translation_key.format(part=part),
+                device_class=SensorDeviceClass.MONETARY,
+                suggested_display_precision=2,
+                unit_fn=_currency,
+                value_fn=_period_value(totals, part),
+                exists_fn=exists_fn,
+                **metered,
+            )
+            for part, exists_fn in (("cost", _priced), ("revenue", _charges_users))
+        ),
+    )
 
 
 def _currency(currency: str | None) -> str | None:
@@ -310,65 +342,17 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         value_fn=_estimated_end,
         available_fn=_charging,
     ),
-    EvSessionsSensorDescription(
-        key="energy_this_month",
-        translation_key="energy_this_month",
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        value_fn=_energy_of(_this_month),
-        last_reset_fn=_month_start,
+    *period_descriptions(
+        key="{part}_this_month",
+        translation_key="{part}_this_month",
+        totals=_this_month,
+        this_month=True,
     ),
-    EvSessionsSensorDescription(
-        key="cost_this_month",
-        translation_key="cost_this_month",
-        device_class=SensorDeviceClass.MONETARY,
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=2,
-        unit_fn=_currency,
-        value_fn=_cost_of(_this_month),
-        last_reset_fn=_month_start,
-        exists_fn=_priced,
-    ),
-    EvSessionsSensorDescription(
-        key="revenue_this_month",
-        translation_key="revenue_this_month",
-        device_class=SensorDeviceClass.MONETARY,
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=2,
-        unit_fn=_currency,
-        value_fn=_revenue_of(_this_month),
-        last_reset_fn=_month_start,
-        exists_fn=_charges_users,
-    ),
-    # Last month's figures are a report, fixed for the whole month: without a
-    # state class, so long-term statistics do not count them a second time.
-    EvSessionsSensorDescription(
-        key="energy_last_month",
-        translation_key="energy_last_month",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        value_fn=_energy_of(_last_month),
-    ),
-    EvSessionsSensorDescription(
-        key="cost_last_month",
-        translation_key="cost_last_month",
-        device_class=SensorDeviceClass.MONETARY,
-        suggested_display_precision=2,
-        unit_fn=_currency,
-        value_fn=_cost_of(_last_month),
-        exists_fn=_priced,
-    ),
-    EvSessionsSensorDescription(
-        key="revenue_last_month",
-        translation_key="revenue_last_month",
-        device_class=SensorDeviceClass.MONETARY,
-        suggested_display_precision=2,
-        unit_fn=_currency,
-        value_fn=_revenue_of(_last_month),
-        exists_fn=_charges_users,
+    *period_descriptions(
+        key="{part}_last_month",
+        translation_key="{part}_last_month",
+        totals=_last_month,
+        this_month=False,
     ),
     EvSessionsSensorDescription(
         key="current_price",
@@ -417,40 +401,11 @@ def user_descriptions(user: str) -> tuple[EvSessionsSensorDescription, ...]:
             return None
         return months.users.get(user)
 
-    key = f"{USER_KEY_PREFIX}{slugify(user)}"
-    return (
-        EvSessionsSensorDescription(
-            key=f"{key}_energy_this_month",
-            translation_key="user_energy_this_month",
-            device_class=SensorDeviceClass.ENERGY,
-            state_class=SensorStateClass.TOTAL,
-            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            suggested_display_precision=2,
-            value_fn=_energy_of(totals),
-            last_reset_fn=_month_start,
-        ),
-        EvSessionsSensorDescription(
-            key=f"{key}_cost_this_month",
-            translation_key="user_cost_this_month",
-            device_class=SensorDeviceClass.MONETARY,
-            state_class=SensorStateClass.TOTAL,
-            suggested_display_precision=2,
-            unit_fn=_currency,
-            value_fn=_cost_of(totals),
-            last_reset_fn=_month_start,
-            exists_fn=_priced,
-        ),
-        EvSessionsSensorDescription(
-            key=f"{key}_revenue_this_month",
-            translation_key="user_revenue_this_month",
-            device_class=SensorDeviceClass.MONETARY,
-            state_class=SensorStateClass.TOTAL,
-            suggested_display_precision=2,
-            unit_fn=_currency,
-            value_fn=_revenue_of(totals),
-            last_reset_fn=_month_start,
-            exists_fn=_charges_users,
-        ),
+    return period_descriptions(
+        key=f"{USER_KEY_PREFIX}{slugify(user)}_{{part}}_this_month",
+        translation_key="user_{part}_this_month",
+        totals=totals,
+        this_month=True,
     )
 
 
