@@ -285,6 +285,9 @@ class EvSessionsSensor(EvSessionsEntity, SensorEntity):
                 coordinator.settings.currency
             )
 
+    def _shown(self) -> tuple[object, ...]:
+        return (*super()._shown(), self.native_value, self.last_reset)
+
     @property
     def native_value(self) -> SensorValue:
         """Return the value from the coordinator's current view."""
