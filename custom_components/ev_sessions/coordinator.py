@@ -177,6 +177,9 @@ def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSetting
 class EvSessionsCoordinator:
     """Feeds one charger's source entities to the engine and publishes results."""
 
+    # A publish the 30 s throttle held back, for the next tick to make.
+    _publish_pending = False
+
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare (nothing is read or subscribed yet)."""
         self.hass = hass
@@ -356,9 +359,18 @@ class EvSessionsCoordinator:
 
     @callback
     def _on_tick(self, now: datetime) -> None:
-        self._handle(self.tracker.tick(now), now)
-        self._schedule_save()
-        self._publish(force=True)
+        """Let time pass: confirm stops, time sessions out, refresh the view.
+
+        Without a session, time passing changes nothing: there is nothing to
+        time out or to save, and prices change only with samples. An idle
+        tick only publishes what the throttle held back, if anything.
+        """
+        if self.tracker.active:
+            self._handle(self.tracker.tick(now), now)
+            self._schedule_save()
+        elif not self._publish_pending:
+            return
+        self._publish()
 
     @callback
     def _process(self, entity_id: str, state: State, at: datetime) -> None:
@@ -759,8 +771,10 @@ class EvSessionsCoordinator:
         now = dt_util.utcnow()
         last = self._last_publish
         if not force and last is not None and last <= now < last + PUBLISH_INTERVAL:
+            self._publish_pending = True
             return
         self._last_publish = now
+        self._publish_pending = False
         self.view = self._build_view(now)
         for update_callback in list(self._listeners):
             update_callback()
