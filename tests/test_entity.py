@@ -1,4 +1,4 @@
-"""When entities write: only when what they show changed.
+"""When entities write: only what changed, and durations every 5 minutes.
 
 Every write is a state calculation, a `state_changed` or `state_reported`
 event and, when the state changed, a recorder row; on a Raspberry Pi with a
@@ -94,3 +94,55 @@ async def test_entities_write_only_what_changed(
     # Nothing about the last session changed while this one runs.
     assert writes["sensor.garage_last_session_energy"] == 0
     assert writes["sensor.garage_sessions"] == 0
+
+
+def minutes_written(hass: HomeAssistant, key: str) -> list[float]:
+    """Every value a duration sensor of ours writes from now on, in minutes."""
+    entity_id = entity_id_of(hass, key)
+    written: list[float] = []
+
+    @callback
+    def record(event: Event[Any]) -> None:
+        written.append(round(float(event.data["new_state"].state) * 60, 2))
+
+    async_track_state_change_event(hass, entity_id, record)
+    async_track_state_report_event(hass, entity_id, record)
+    return written
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_durations_every_5_minutes_exact_at_changes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """Durations, which change only as time passes, are written every 5 minutes.
+
+    Yet when a session or a charging interval starts or ends they are
+    written at once, and exactly.
+    """
+    await setup_entry(hass, config_entry)
+    duration = minutes_written(hass, "session_duration")
+    charging = minutes_written(hass, "session_charging_duration")
+    energy = count_writes(hass)
+    await advance(hass, freezer, T0)
+    set_source(hass, STATUS, "charging")
+    trace = Trace()
+    start = T0 + timedelta(minutes=1)
+    end, _ = charge(trace, start, 22, kw=11.0, meter_start_kwh=1520.0, seed=7)
+    await play(hass, freezer, trace.sorted())
+    # Plugged in, charging from a minute later, then every 5 minutes.
+    assert duration == [0, 1, 6, 11, 16, 21]
+    assert charging == [0, 5, 10, 15, 20]
+    # The energy follows the 30 s publish.
+    assert energy["sensor.garage_session_energy"] >= 40
+
+    # Charging stops at the end (confirmed by the tick a minute later): at once.
+    set_source(hass, POWER, "0")
+    await advance(hass, freezer, end + timedelta(minutes=1, seconds=30))
+    assert charging[-1] == 22
+    assert duration[-1] == 24
+    # Unplugged: the session's exact plugged-in time.
+    freezer.tick(timedelta(seconds=20))
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert float(value(hass, "session_duration")) * 60 == pytest.approx(24 + 5 / 6)
+    assert float(value(hass, "session_charging_duration")) * 60 == pytest.approx(22)

@@ -114,6 +114,10 @@ _LOGGER = logging.getLogger(__name__)
 # and charging changes are published at once. A 1 Hz power sensor thus costs
 # the recorder a row per sensor every 30 s, not every second.
 PUBLISH_INTERVAL = timedelta(seconds=30)
+# Values that change only because time passes (a session's durations) are
+# refreshed this often, in a view of their own; session and charging changes
+# show at once there too.
+SLOW_PUBLISH_INTERVAL = timedelta(minutes=5)
 TICK_INTERVAL = timedelta(seconds=30)
 # How long stopping waits for a statistics update's recorder work.
 STATISTICS_WAIT_S = 30
@@ -179,6 +183,10 @@ class EvSessionsCoordinator:
 
     # A publish the 30 s throttle held back, for the next tick to make.
     _publish_pending = False
+    # The view for values that change only as time passes, and when it was
+    # taken (see `slow_view`).
+    _slow_view: ChargerView | None = None
+    _slow_view_at: datetime | None = None
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare (nothing is read or subscribed yet)."""
@@ -333,6 +341,17 @@ class EvSessionsCoordinator:
         """Call `update_callback` whenever the view changes; returns a remover."""
         self._listeners.append(update_callback)
         return lambda: self._listeners.remove(update_callback)
+
+    @property
+    def slow_view(self) -> ChargerView:
+        """The view of values that change only as time passes (durations).
+
+        Taken from the published view every 5 minutes and at every forced
+        publish (a session or charging change, an action), so a duration
+        writes a recorder row every 5 minutes, not every 30 s, yet is exact
+        when a session or a charging interval starts or ends.
+        """
+        return self.view if self._slow_view is None else self._slow_view
 
     @callback
     def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
@@ -776,6 +795,14 @@ class EvSessionsCoordinator:
         self._last_publish = now
         self._publish_pending = False
         self.view = self._build_view(now)
+        slow_at = self._slow_view_at
+        if (
+            force
+            or slow_at is None
+            or not slow_at <= now < slow_at + SLOW_PUBLISH_INTERVAL
+        ):
+            self._slow_view = self.view
+            self._slow_view_at = now
         for update_callback in list(self._listeners):
             update_callback()
 
