@@ -539,7 +539,7 @@ class EvSessionsCoordinator:
 
     @callback
     def _handle(self, events: list[SessionEvent], at: datetime) -> None:
-        """Record finished sessions, fire events, publish at once."""
+        """Record finished sessions, fire events, save and publish at once."""
         if not events:
             return
         for event in events:
@@ -560,6 +560,7 @@ class EvSessionsCoordinator:
                 self.hass.bus.async_fire(EVENT_CHARGING_COMPLETED, data)
             for listener in list(self._event_listeners):
                 listener(event, data)
+        self._schedule_save(at_once=True)
         self._publish(force=True)
 
     @callback
@@ -774,16 +775,17 @@ class EvSessionsCoordinator:
         return ordered
 
     @callback
-    def _schedule_save(self) -> None:
-        """Save the engine's state while a session runs (batched).
+    def _schedule_save(self, *, at_once: bool = False) -> None:
+        """Save the engine's state while a session runs.
 
-        Without a session there is nothing a crash could lose: the meter
-        baseline and last-seen time are written at the next session start,
-        on unload and when Home Assistant stops.
+        Every 5 minutes, or `at_once` when a session or a charging interval
+        starts or ends. Without a session there is nothing a crash could
+        lose: the meter baseline and last-seen time are written at the next
+        session start, on unload and when Home Assistant stops.
         """
         if self.tracker.active or self._saved_with_session:
             self._saved_with_session = self.tracker.active
-            self.store.schedule_active_save(self.tracker.snapshot)
+            self.store.schedule_active_save(self.tracker.snapshot, at_once=at_once)
 
     @callback
     def _publish(self, *, force: bool = False) -> None:
