@@ -260,10 +260,10 @@ async def test_idle_ticks_do_nothing(
         }
     ],
 )
-async def test_idle_tick_publishes_what_the_throttle_held_back(
+async def test_idle_tick_publishes_what_samples_changed(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
 ) -> None:
-    """A price change seconds after a publish shows at the next tick, idle or not."""
+    """A price change shows at the next tick, idle or not."""
     price = {"unit_of_measurement": "EUR/kWh"}
     hass.states.async_set("sensor.spot_price", "1.50", price)
     await setup_entry(hass, config_entry)
@@ -272,7 +272,7 @@ async def test_idle_tick_publishes_what_the_throttle_held_back(
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set("sensor.spot_price", "2.25", price)
     await hass.async_block_till_done()
-    # Within 30 s of the last publish: held back.
+    # Samples are shown by the tick.
     assert current_price(hass) == "1.50"
     await advance(hass, freezer, T0)
     assert current_price(hass) == "2.25"

@@ -110,15 +110,15 @@ from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
 _LOGGER = logging.getLogger(__name__)
 
-# Entities are refreshed at most this often while samples stream in; session
-# and charging changes are published at once. A 1 Hz power sensor thus costs
-# the recorder a row per sensor every 30 s, not every second.
-PUBLISH_INTERVAL = timedelta(seconds=30)
+# The tick lets time pass for a session and publishes the view: entities are
+# refreshed this often, session and charging changes at once. Samples only
+# mark the view stale, so a 1 Hz power sensor costs the recorder a row per
+# changed sensor every 30 s, not every second.
+TICK_INTERVAL = timedelta(seconds=30)
 # Values that change only because time passes (a session's durations) are
 # refreshed this often, in a view of their own; session and charging changes
 # show at once there too.
 SLOW_PUBLISH_INTERVAL = timedelta(minutes=5)
-TICK_INTERVAL = timedelta(seconds=30)
 # How long stopping waits for a statistics update's recorder work.
 STATISTICS_WAIT_S = 30
 
@@ -181,7 +181,7 @@ def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSetting
 class EvSessionsCoordinator:
     """Feeds one charger's source entities to the engine and publishes results."""
 
-    # A publish the 30 s throttle held back, for the next tick to make.
+    # Whether a sample changed what the view shows since it was published.
     _publish_pending = False
     # The view for values that change only as time passes, and when it was
     # taken (see `slow_view`).
@@ -219,7 +219,6 @@ class EvSessionsCoordinator:
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[EventListener] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._last_publish: datetime | None = None
         self._units: dict[str, str | None] = {}
         self._unknown_states: set[str] = set()
         self._open_issues: set[str] = set()
@@ -371,18 +370,19 @@ class EvSessionsCoordinator:
             self._source_missing(entity_id)
             now = dt_util.utcnow()
             self._handle(self._feed_gap(entity_id, now), now)
-            self._publish()
+            self._publish_pending = True
             return
         self._process(entity_id, new_state, new_state.last_reported)
-        self._publish()
+        # Shown at the next tick (session and charging changes were at once).
+        self._publish_pending = True
 
     @callback
     def _on_tick(self, now: datetime) -> None:
-        """Let time pass: confirm stops, time sessions out, refresh the view.
+        """Let time pass: confirm stops, time sessions out, publish the view.
 
         Without a session, time passing changes nothing: there is nothing to
         time out or to save, and prices change only with samples. An idle
-        tick only publishes what the throttle held back, if anything.
+        tick only publishes what samples changed, if anything.
         """
         if self.tracker.active:
             self._handle(self.tracker.tick(now), now)
@@ -789,12 +789,12 @@ class EvSessionsCoordinator:
 
     @callback
     def _publish(self, *, force: bool = False) -> None:
+        """Build the view and call the entities (they write what changed).
+
+        The tick publishes every 30 s; `force` is a session or charging
+        change or an action, which also refreshes the slow view.
+        """
         now = dt_util.utcnow()
-        last = self._last_publish
-        if not force and last is not None and last <= now < last + PUBLISH_INTERVAL:
-            self._publish_pending = True
-            return
-        self._last_publish = now
         self._publish_pending = False
         self.view = self._build_view(now)
         slow_at = self._slow_view_at
