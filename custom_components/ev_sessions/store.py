@@ -5,8 +5,9 @@ Three files per charger under `.storage/`, each written atomically:
   progress, meter baseline, last time seen). Written every 5 minutes while a
   session runs, at once when a session or a charging interval starts or
   ends, and once more when Home Assistant stops, so a 1 Hz power sensor
-  costs an SD card about a dozen writes a charging hour. A crash loses at
-  most those 5 minutes of integrated power; a meter recovers them.
+  costs an SD card 12 writes an hour while a car is plugged in, plus one per
+  such change. A crash loses at most those 5 minutes of integrated power; a
+  meter recovers them.
 - `ev_sessions.<entry_id>.history`: finished sessions without their curves,
   written shortly after each session ends or is corrected. Compact, so that
   years of sessions load quickly at start-up.
