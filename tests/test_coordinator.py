@@ -1,4 +1,7 @@
-"""Bad input from the sources: logged, repaired where the user must act, nothing lost."""
+"""Bad input from the sources: logged, repaired where the user must act, nothing lost.
+
+And time passing: the tick lets time pass for a session and does nothing idle.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from custom_components.ev_sessions.const import (
     CONF_CHARGING_STATES,
     CONF_CONNECTED_STATES,
     CONF_DISCONNECTED_STATES,
+    CONF_PRICE_ENTITY,
     DOMAIN,
     EVENT_SESSION_ENDED,
 )
@@ -215,6 +219,72 @@ async def test_removed_source_mid_session(
     # Unloading clears the charger's issues (a reload checks again).
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     assert issue(hass, "source_entity_missing", ENERGY_ID) is None
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_idle_ticks_do_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a session the 30 s tick neither runs the engine nor publishes."""
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data
+    published: list[str] = []
+    coordinator.async_add_listener(lambda: published.append(coordinator.view.status))
+    tracker = coordinator.tracker
+    ticks: list[object] = []
+    tick = tracker.tick
+    monkeypatch.setattr(tracker, "tick", lambda at: ticks.append(at) or tick(at))
+    await advance(hass, freezer, T0 + timedelta(minutes=10))
+    assert not ticks
+    assert not published
+
+    # A session runs: every tick lets time pass for it.
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "7000")
+    await hass.async_block_till_done()
+    await advance(hass, freezer, T0 + timedelta(minutes=15))
+    assert len(ticks) == 10
+    assert published[-1] == "charging"
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            "name": "Garage",
+            "status_entity": STATUS_ID,
+            "power_entity": POWER_ID,
+            CONF_PRICE_ENTITY: "sensor.spot_price",
+        }
+    ],
+)
+async def test_idle_tick_publishes_what_samples_changed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """A price change shows at the next tick, idle or not."""
+    price = {"unit_of_measurement": "EUR/kWh"}
+    hass.states.async_set("sensor.spot_price", "1.50", price)
+    await setup_entry(hass, config_entry)
+    assert current_price(hass) == "1.50"
+
+    freezer.tick(timedelta(seconds=10))
+    hass.states.async_set("sensor.spot_price", "2.25", price)
+    await hass.async_block_till_done()
+    # Samples are shown by the tick.
+    assert current_price(hass) == "1.50"
+    await advance(hass, freezer, T0)
+    assert current_price(hass) == "2.25"
+
+
+def current_price(hass: HomeAssistant) -> str:
+    """What the current price sensor shows."""
+    state = hass.states.get("sensor.garage_current_price")
+    assert state is not None
+    return state.state
 
 
 async def test_wallbox_ready_means_no_car(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from copy import deepcopy
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -129,34 +135,97 @@ async def test_reload_resumes_the_session_exactly(
     assert coordinator.view.live.energy_kwh == pytest.approx(1.0)
 
 
+@contextmanager
+def count_store_writes() -> Iterator[Counter[str]]:
+    """Count the files Home Assistant's Store writes, by key."""
+    writes: Counter[str] = Counter()
+    write = Store._async_write_data
+
+    async def counted(self: Store[Any], *args: Any, **kwargs: Any) -> None:
+        writes[self.key] += 1
+        await write(self, *args, **kwargs)
+
+    with patch.object(Store, "_async_write_data", counted):
+        yield writes
+
+
 @pytest.mark.usefixtures("idle_charger")
-async def test_store_writes_are_batched(
+async def test_store_writes_every_5_minutes(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
     config_entry: MockConfigEntry,
 ) -> None:
-    """A sample a second writes the active session about once a minute."""
+    """An hour of 1 Hz samples writes the session every 5 minutes, not per sample."""
     await setup_entry(hass, config_entry)
-    coordinator = config_entry.runtime_data
-    set_source(hass, STATUS, "charging")
-    start = T0
-    for second in range(600):
-        at = start + timedelta(seconds=second)
-        freezer.move_to(at)
-        async_fire_time_changed(hass, at)
-        set_source(hass, POWER, str(7000 + second % 7))
+    with count_store_writes() as writes:
+        set_source(hass, STATUS, "charging")
         await hass.async_block_till_done()
-    await hass.async_block_till_done()
-    # 600 samples over 10 minutes: at most one write a minute (plus slack).
-    assert 8 <= coordinator.store.writes <= 12
-    assert hass_storage[ACTIVE_KEY]["data"]["active"] is not None
+        # Plugged in: written at once (at the loop's next turn: in the
+        # tests, when timers fire).
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert writes[ACTIVE_KEY] == 1
+        start = T0
+        for second in range(3600):
+            at = start + timedelta(seconds=second)
+            freezer.move_to(at)
+            async_fire_time_changed(hass, at)
+            set_source(hass, POWER, str(7000 + second % 7))
+            await hass.async_block_till_done()
+        # Charging started (at once), then every 5 minutes: at 5, 10, ... 55.
+        assert writes[ACTIVE_KEY] == 13
+        assert hass_storage[ACTIVE_KEY]["data"]["active"] is not None
 
-    # And Home Assistant's final write flushes what is pending.
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
-    await hass.async_block_till_done()
+        # The write at 60 minutes; then charging stops (below the threshold
+        # for a minute): written at once, with the stop.
+        freezer.tick(timedelta(seconds=1))
+        set_source(hass, POWER, "0")
+        await advance(hass, freezer, start + timedelta(minutes=61, seconds=30))
+        assert writes[ACTIVE_KEY] == 15
+        stored_session = hass_storage[ACTIVE_KEY]["data"]["active"]
+        assert stored_session["charging_since"] is None
+
+        # And Home Assistant's final write flushes what is pending.
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+        await hass.async_block_till_done()
     last_seen = hass_storage[ACTIVE_KEY]["data"]["last_seen_at"]
-    assert last_seen == (start + timedelta(seconds=599)).isoformat()
+    assert last_seen == (start + timedelta(minutes=61, seconds=30)).isoformat()
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_crash_mid_session_resumes_from_the_last_write(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A crash 4 minutes after the last write: the meter recovers the energy."""
+    await setup_entry(hass, config_entry)
+    set_source(hass, STATUS, "charging")
+    for second in range(0, 14 * 60, 10):
+        await advance(
+            hass, freezer, T0 + timedelta(seconds=second), timedelta(seconds=10)
+        )
+        set_source(hass, POWER, "11000")
+        set_source(hass, ENERGY, f"{1520 + 11 * second / 3600:.2f}")
+        await hass.async_block_till_done()
+    session_id = config_entry.runtime_data.view.live.id  # type: ignore[union-attr]
+    # What the disk holds when Home Assistant crashes: the 10-minute write.
+    on_disk = deepcopy(hass_storage[ACTIVE_KEY])
+    assert on_disk["data"]["last_seen_at"] == (T0 + timedelta(minutes=10)).isoformat()
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    hass_storage[ACTIVE_KEY] = on_disk
+
+    # Back 6 minutes later; the car charged on meanwhile.
+    freezer.move_to(T0 + timedelta(minutes=20))
+    set_source(hass, ENERGY, f"{1520 + 11 * 20 / 60:.2f}")
+    await setup_entry(hass, config_entry)
+    live = config_entry.runtime_data.view.live
+    assert live is not None
+    assert live.id == session_id
+    assert "restarted" in live.flags
+    assert live.energy_kwh == pytest.approx(11 * 20 / 60, abs=0.01)
 
 
 @pytest.mark.usefixtures("idle_charger")

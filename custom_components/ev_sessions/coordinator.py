@@ -120,11 +120,15 @@ from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
 _LOGGER = logging.getLogger(__name__)
 
-# Entities are refreshed at most this often while samples stream in; session
-# and charging changes are published at once. A 1 Hz power sensor thus costs
-# the recorder a row per sensor every 30 s, not every second.
-PUBLISH_INTERVAL = timedelta(seconds=30)
+# The tick lets time pass for a session and publishes the view: entities are
+# refreshed this often, session and charging changes at once. Samples only
+# mark the view stale, so a 1 Hz power sensor costs the recorder a row per
+# changed sensor every 30 s, not every second.
 TICK_INTERVAL = timedelta(seconds=30)
+# Values that change only because time passes (a session's durations) are
+# refreshed this often, in a view of their own; session and charging changes
+# show at once there too.
+SLOW_PUBLISH_INTERVAL = timedelta(minutes=5)
 # How long stopping waits for a statistics update's recorder work.
 STATISTICS_WAIT_S = 30
 # The history file also keeps the charger's learned taper model.
@@ -196,6 +200,13 @@ def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSetting
 class EvSessionsCoordinator:
     """Feeds one charger's source entities to the engine and publishes results."""
 
+    # Whether a sample changed what the view shows since it was published.
+    _publish_pending = False
+    # The view for values that change only as time passes, and when it was
+    # taken (see `slow_view`).
+    _slow_view: ChargerView | None = None
+    _slow_view_at: datetime | None = None
+
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Prepare (nothing is read or subscribed yet)."""
         self.hass = hass
@@ -235,7 +246,6 @@ class EvSessionsCoordinator:
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[EventListener] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._last_publish: datetime | None = None
         self._units: dict[str, str | None] = {}
         self._unknown_states: set[str] = set()
         self._open_issues: set[str] = set()
@@ -388,6 +398,17 @@ class EvSessionsCoordinator:
         self._listeners.append(update_callback)
         return lambda: self._listeners.remove(update_callback)
 
+    @property
+    def slow_view(self) -> ChargerView:
+        """The view of values that change only as time passes (durations).
+
+        Taken from the published view every 5 minutes and at every forced
+        publish (a session or charging change, an action), so a duration
+        writes a recorder row every 5 minutes, not every 30 s, yet is exact
+        when a session or a charging interval starts or ends.
+        """
+        return self.view if self._slow_view is None else self._slow_view
+
     @callback
     def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
         """Call `listener` for every session event; returns a remover."""
@@ -406,16 +427,26 @@ class EvSessionsCoordinator:
             self._source_missing(entity_id)
             now = dt_util.utcnow()
             self._handle(self._feed_gap(entity_id, now), now)
-            self._publish()
+            self._publish_pending = True
             return
         self._process(entity_id, new_state, new_state.last_reported)
-        self._publish()
+        # Shown at the next tick (session and charging changes were at once).
+        self._publish_pending = True
 
     @callback
     def _on_tick(self, now: datetime) -> None:
-        self._handle(self.tracker.tick(now), now)
-        self._schedule_save()
-        self._publish(force=True)
+        """Let time pass: confirm stops, time sessions out, publish the view.
+
+        Without a session, time passing changes nothing: there is nothing to
+        time out or to save, and prices change only with samples. An idle
+        tick only publishes what samples changed, if anything.
+        """
+        if self.tracker.active:
+            self._handle(self.tracker.tick(now), now)
+            self._schedule_save()
+        elif not self._publish_pending:
+            return
+        self._publish()
 
     @callback
     def _process(self, entity_id: str, state: State, at: datetime) -> None:
@@ -565,7 +596,7 @@ class EvSessionsCoordinator:
 
     @callback
     def _handle(self, events: list[SessionEvent], at: datetime) -> None:
-        """Record finished sessions, fire events, publish at once."""
+        """Record finished sessions, fire events, save and publish at once."""
         if not events:
             return
         for event in events:
@@ -586,6 +617,7 @@ class EvSessionsCoordinator:
                 self.hass.bus.async_fire(EVENT_CHARGING_COMPLETED, data)
             for listener in list(self._event_listeners):
                 listener(event, data)
+        self._schedule_save(at_once=True)
         self._publish(force=True)
 
     @callback
@@ -899,25 +931,36 @@ class EvSessionsCoordinator:
         return ordered
 
     @callback
-    def _schedule_save(self) -> None:
-        """Save the engine's state while a session runs (batched).
+    def _schedule_save(self, *, at_once: bool = False) -> None:
+        """Save the engine's state while a session runs.
 
-        Without a session there is nothing a crash could lose: the meter
-        baseline and last-seen time are written at the next session start,
-        on unload and when Home Assistant stops.
+        Every 5 minutes, or `at_once` when a session or a charging interval
+        starts or ends. Without a session there is nothing a crash could
+        lose: the meter baseline and last-seen time are written at the next
+        session start, on unload and when Home Assistant stops.
         """
         if self.tracker.active or self._saved_with_session:
             self._saved_with_session = self.tracker.active
-            self.store.schedule_active_save(self.tracker.snapshot)
+            self.store.schedule_active_save(self.tracker.snapshot, at_once=at_once)
 
     @callback
     def _publish(self, *, force: bool = False) -> None:
+        """Build the view and call the entities (they write what changed).
+
+        The tick publishes every 30 s; `force` is a session or charging
+        change or an action, which also refreshes the slow view.
+        """
         now = dt_util.utcnow()
-        last = self._last_publish
-        if not force and last is not None and last <= now < last + PUBLISH_INTERVAL:
-            return
-        self._last_publish = now
+        self._publish_pending = False
         self.view = self._build_view(now)
+        slow_at = self._slow_view_at
+        if (
+            force
+            or slow_at is None
+            or not slow_at <= now < slow_at + SLOW_PUBLISH_INTERVAL
+        ):
+            self._slow_view = self.view
+            self._slow_view_at = now
         for update_callback in list(self._listeners):
             update_callback()
 

@@ -20,6 +20,8 @@ class EvSessionsEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # What the entity showed at its last write (see `_shown`).
+    _last_shown: tuple[object, ...] | None = None
 
     def __init__(self, coordinator: EvSessionsCoordinator, key: str) -> None:
         """Set the unique id `{entry_id}_{key}` and the device link."""
@@ -61,9 +63,31 @@ class EvSessionsEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the coordinator's view."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.async_add_listener(self.async_write_ha_state)
-        )
+        self.async_on_remove(self.coordinator.async_add_listener(self._view_published))
+
+    def _shown(self) -> tuple[object, ...]:
+        """What the entity shows: its state and attributes, as cheap values.
+
+        Subclasses add what they show; a write happens only when it changed.
+        """
+        return (self.available,)
+
+    @callback
+    def _view_published(self) -> None:
+        """Write the state only when what the entity shows changed.
+
+        The coordinator calls every entity on each publish; most of them show
+        the same as before (a session's start, the last session), and a write
+        costs far more than comparing a few values.
+        """
+        if self._shown() != self._last_shown:
+            self.async_write_ha_state()
+
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state, remembering what it showed."""
+        self._last_shown = self._shown()
+        super().async_write_ha_state()
 
 
 @callback

@@ -50,6 +50,9 @@ class TargetSocNumber(EvSessionsEntity, RestoreNumber):
             self._attr_native_value = last.native_value
         self.coordinator.tracker.set_target_soc(float(self.native_value or 100))
 
+    def _shown(self) -> tuple[object, ...]:
+        return (*super()._shown(), self.native_value)
+
     async def async_set_native_value(self, value: float) -> None:
         """Set a new target."""
         self._attr_native_value = value

@@ -38,6 +38,10 @@ class EvSessionsSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[ChargerView], SensorValue]
     last_reset_fn: Callable[[ChargerView], datetime | None] | None = None
+    # Values that change only because time passes (durations) follow the
+    # coordinator's slow view: refreshed every 5 minutes, and at once when a
+    # session or a charging interval starts or ends.
+    slow: bool = False
     # Money sensors: the unit follows Home Assistant's currency.
     unit_fn: Callable[[str | None], str | None] | None = None
     # Whether the charger's settings call for this sensor at all.
@@ -222,6 +226,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.HOURS,
         suggested_display_precision=2,
         value_fn=_session_duration,
+        slow=True,
     ),
     EvSessionsSensorDescription(
         key="session_charging_duration",
@@ -231,6 +236,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.HOURS,
         suggested_display_precision=2,
         value_fn=_session_charging_duration,
+        slow=True,
     ),
     EvSessionsSensorDescription(
         key="session_power_peak",
@@ -447,9 +453,23 @@ class EvSessionsSensor(EvSessionsEntity, SensorEntity):
             )
 
     @property
+    def _view(self) -> ChargerView:
+        """The coordinator's view this sensor's value follows (slow if slow).
+
+        Both views agree on when a session started (a start is published at
+        once to both), so `last_reset` reads the current one.
+        """
+        if self.entity_description.slow:
+            return self.coordinator.slow_view
+        return self.coordinator.view
+
+    def _shown(self) -> tuple[object, ...]:
+        return (*super()._shown(), self.native_value, self.last_reset)
+
+    @property
     def native_value(self) -> SensorValue:
         """Return the value from the coordinator's current view."""
-        return self.entity_description.value_fn(self.coordinator.view)
+        return self.entity_description.value_fn(self._view)
 
     @property
     def available(self) -> bool:

@@ -2,9 +2,12 @@
 
 Three files per charger under `.storage/`, each written atomically:
 - `ev_sessions.<entry_id>.active`: the tracker's snapshot (the session in
-  progress, meter baseline, last time seen). Written in batches, at most once
-  a minute while samples flow, and once more when Home Assistant stops, so a
-  1 Hz power sensor costs no more than a write a minute on an SD card.
+  progress, meter baseline, last time seen). Written every 5 minutes while a
+  session runs, at once when a session or a charging interval starts or
+  ends, and once more when Home Assistant stops, so a 1 Hz power sensor
+  costs an SD card 12 writes an hour while a car is plugged in, plus one per
+  such change. A crash loses at most those 5 minutes of integrated power; a
+  meter recovers them.
 - `ev_sessions.<entry_id>.history`: finished sessions without their curves,
   written shortly after each session ends or is corrected. Compact, so that
   years of sessions load quickly at start-up.
@@ -37,7 +40,7 @@ ACTIVE_VERSION = 1
 HISTORY_VERSION = 2
 # Curves v1 were lists of [offset, kW]; v2 are compact text (see encode_curve).
 CURVES_VERSION = 2
-ACTIVE_SAVE_DELAY_S = 60
+ACTIVE_SAVE_DELAY_S = 300
 HISTORY_SAVE_DELAY_S = 1
 
 type JsonData = dict[str, Any]
@@ -222,13 +225,17 @@ class SessionStore:
         return str(target)
 
     @callback
-    def schedule_active_save(self, data_fn: Callable[[], JsonData]) -> None:
-        """Save the active snapshot within a minute, unless a save is pending.
+    def schedule_active_save(
+        self, data_fn: Callable[[], JsonData], *, at_once: bool = False
+    ) -> None:
+        """Save the active snapshot within 5 minutes, unless a save is pending.
 
         `Store.async_delay_save` restarts its timer on every call; calling it
         once per sample would postpone the write for as long as samples flow.
+        `at_once` (a session or charging change) writes now instead, in place
+        of the pending write.
         """
-        if self._active_save_pending:
+        if self._active_save_pending and not at_once:
             return
         self._active_save_pending = True
 
@@ -237,7 +244,7 @@ class SessionStore:
             self.writes += 1
             return data_fn()
 
-        self._active.async_delay_save(_data, ACTIVE_SAVE_DELAY_S)
+        self._active.async_delay_save(_data, 0 if at_once else ACTIVE_SAVE_DELAY_S)
 
     @callback
     def schedule_history_save(self, data_fn: Callable[[], JsonData]) -> None:
