@@ -268,3 +268,38 @@ async def test_no_store_writes_while_idle(
         await hass.async_block_till_done()
     assert coordinator.store.writes == writes
     assert not coordinator.tracker.active
+
+
+@pytest.mark.usefixtures("idle_charger")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            "name": "Garage",
+            "status_entity": "sensor.garage_charger_status",
+            "power_entity": "sensor.garage_charger_power",
+        }
+    ],
+)
+async def test_without_a_meter_the_session_is_saved_every_2_minutes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Nothing recovers integrated power after a crash: save it more often."""
+    await setup_entry(hass, config_entry)
+    with count_store_writes() as writes:
+        set_source(hass, STATUS, "charging")
+        set_source(hass, POWER, "7000")
+        await advance(hass, freezer, T0 + timedelta(seconds=30))
+        assert writes[ACTIVE_KEY] == 1  # plugged in and charging: at once
+        for second in range(30, 1800, 10):
+            await advance(
+                hass,
+                freezer,
+                T0 + timedelta(seconds=second),
+                step=timedelta(seconds=10),
+            )
+            set_source(hass, POWER, str(7000 + second % 7))
+        # Then every 2 minutes: 14 writes in the next 29.5 minutes.
+        assert 14 <= writes[ACTIVE_KEY] - 1 <= 15

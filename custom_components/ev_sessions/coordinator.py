@@ -115,7 +115,7 @@ from .session_tracker import (
     TrackerSettings,
 )
 from .statistics import SessionStatistics
-from .store import SessionStore
+from .store import ACTIVE_SAVE_DELAY_POWER_ONLY_S, ACTIVE_SAVE_DELAY_S, SessionStore
 from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
 _LOGGER = logging.getLogger(__name__)
@@ -934,14 +934,21 @@ class EvSessionsCoordinator:
     def _schedule_save(self, *, at_once: bool = False) -> None:
         """Save the engine's state while a session runs.
 
-        Every 5 minutes, or `at_once` when a session or a charging interval
+        Every 5 minutes (every 2 without a meter, which would recover what a
+        crash loses), or `at_once` when a session or a charging interval
         starts or ends. Without a session there is nothing a crash could
         lose: the meter baseline and last-seen time are written at the next
         session start, on unload and when Home Assistant stops.
         """
         if self.tracker.active or self._saved_with_session:
             self._saved_with_session = self.tracker.active
-            self.store.schedule_active_save(self.tracker.snapshot, at_once=at_once)
+            self.store.schedule_active_save(
+                self.tracker.snapshot,
+                at_once=at_once,
+                delay_s=ACTIVE_SAVE_DELAY_S
+                if self.settings.has_meter
+                else ACTIVE_SAVE_DELAY_POWER_ONLY_S,
+            )
 
     @callback
     def _publish(self, *, force: bool = False) -> None:

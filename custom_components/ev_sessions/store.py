@@ -41,6 +41,9 @@ HISTORY_VERSION = 2
 # Curves v1 were lists of [offset, kW]; v2 are compact text (see encode_curve).
 CURVES_VERSION = 2
 ACTIVE_SAVE_DELAY_S = 300
+# Without a meter a crash loses the power integrated since the last write, and
+# nothing can recover it: such chargers save more often.
+ACTIVE_SAVE_DELAY_POWER_ONLY_S = 120
 HISTORY_SAVE_DELAY_S = 1
 
 type JsonData = dict[str, Any]
@@ -226,9 +229,13 @@ class SessionStore:
 
     @callback
     def schedule_active_save(
-        self, data_fn: Callable[[], JsonData], *, at_once: bool = False
+        self,
+        data_fn: Callable[[], JsonData],
+        *,
+        at_once: bool = False,
+        delay_s: float = ACTIVE_SAVE_DELAY_S,
     ) -> None:
-        """Save the active snapshot within 5 minutes, unless a save is pending.
+        """Save the active snapshot within `delay_s`, unless a save is pending.
 
         `Store.async_delay_save` restarts its timer on every call; calling it
         once per sample would postpone the write for as long as samples flow.
@@ -244,7 +251,7 @@ class SessionStore:
             self.writes += 1
             return data_fn()
 
-        self._active.async_delay_save(_data, 0 if at_once else ACTIVE_SAVE_DELAY_S)
+        self._active.async_delay_save(_data, 0 if at_once else delay_s)
 
     @callback
     def schedule_history_save(self, data_fn: Callable[[], JsonData]) -> None:
