@@ -228,7 +228,10 @@ def month_totals(
     """
     start, end = month_bounds(at, tz)
     last_start, _ = last_month_bounds(at, tz)
-    recent = [record for record in records if record.ended_at >= last_start]
+    # Records keep UTC times: comparing with a UTC moment skips the time
+    # zone's offset lookups, thousands of records at every start.
+    since = last_start.astimezone(UTC)
+    recent = [record for record in records if record.ended_at >= since]
     names = set(users)
     return MonthTotals(
         start=start,
@@ -252,13 +255,14 @@ def straddling(
     """
     start, end = month_bounds(at, tz)
     last_start, _ = last_month_bounds(at, tz)
+    moments = [moment.astimezone(UTC) for moment in (last_start, start, end)]
+    first, last = moments[0], moments[-1]
     return [
         record
         for record in records
-        if any(
-            record.started_at < moment <= record.ended_at
-            for moment in (last_start, start, end)
-        )
+        if record.ended_at >= first
+        and record.started_at < last
+        and any(record.started_at < moment <= record.ended_at for moment in moments)
     ]
 
 
