@@ -148,13 +148,17 @@ def period_descriptions(
     ``key`` and ``translation_key`` hold ``{part}``. This month's sensors
     count up from the month's start (state class total, ``last_reset``);
     last month's are a report, fixed for the whole month: without a state
-    class, so long-term statistics do not count them a second time.
+    class, so long-term statistics do not count them a second time. A month
+    total needs no 30 s refresh: they follow the slow view (every 5 minutes,
+    and at once when a session starts or ends), which keeps their recorder
+    rows and the tick's cost down.
     """
     metered: dict[str, Any] = (
         {"state_class": SensorStateClass.TOTAL, "last_reset_fn": _month_start}
         if this_month
         else {}
     )
+    metered["slow"] = True
     return (
         EvSessionsSensorDescription(
             key=key.format(part="energy"),
