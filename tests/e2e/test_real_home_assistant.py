@@ -103,6 +103,9 @@ DEVICE_PAGE_NAMES = [
     "Total energy",
     "Sessions",
     "Session",
+    "Estimated end of charging",
+    "Energy this month",
+    "Anna energy this month",
 ]
 # Texts that mean something is broken on a page.
 ERROR_PATTERNS = [
@@ -120,7 +123,12 @@ EVENT_STARTED = "ev_sessions_session_started"
 EVENT_STATISTICS = "recorder_5min_statistics_generated"
 
 
+# Shown by design: the estimated end is unavailable while the car does not charge.
+EXPECTED_UNAVAILABLE = re.compile(r"Estimated end of charging\s+Unavailable")
+
+
 def _errors_in(text: str) -> list[str]:
+    text = EXPECTED_UNAVAILABLE.sub("", text)
     return [pattern for pattern in ERROR_PATTERNS if re.search(pattern, text)]
 
 
