@@ -12,6 +12,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.ev_sessions.coordinator import TICK_INTERVAL
+
 from .traces import ENERGY, POWER, STATUS, Sample
 
 ENTRY_ID = "01JTESTENTRY0000000000ABCD"
@@ -48,24 +50,37 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
+# When `advance` last fired the timers (kept on `hass.data`).
+_FIRED_AT = "ev_sessions_tests_fired_at"
+
+
 async def advance(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     until: datetime,
-    step: timedelta = timedelta(seconds=30),
+    step: timedelta = TICK_INTERVAL,
 ) -> None:
-    """Let time pass until `until`, firing timers every 30 s on the way.
+    """Let time pass until `until`, firing timers at every tick on the way.
 
-    State changes already made are handled first: the timers fire at once
-    inside `async_fire_time_changed`, before queued state listeners would.
+    Timers fire on a grid of `step` that continues across calls, as Home
+    Assistant's clock would fire them: firing at each sample's odd moment
+    instead would push every later tick back, one sample at a time. State
+    changes already made are handled first: the timers fire at once inside
+    `async_fire_time_changed`, before queued state listeners would.
     """
     await hass.async_block_till_done()
-    at = dt_util.utcnow()
-    while at < until:
-        at = min(at + step, until)
-        freezer.move_to(at)
-        async_fire_time_changed(hass, at)
+    now = dt_util.utcnow()
+    fired: datetime = hass.data.get(_FIRED_AT) or now
+    if fired + step < now:  # time moved on without us: start a new grid
+        fired = now
+    while fired + step <= until:
+        fired += step
+        freezer.move_to(fired)
+        async_fire_time_changed(hass, fired)
         await hass.async_block_till_done()
+    hass.data[_FIRED_AT] = fired
+    if dt_util.utcnow() < until:
+        freezer.move_to(until)
 
 
 async def play(

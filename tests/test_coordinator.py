@@ -6,11 +6,13 @@ And time passing: the tick lets time pass for a session and does nothing idle.
 from __future__ import annotations
 
 from datetime import timedelta
+import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -25,6 +27,7 @@ from custom_components.ev_sessions.const import (
     DOMAIN,
     EVENT_SESSION_ENDED,
 )
+from custom_components.ev_sessions.coordinator import TICK_GROUPS, PublishGroup
 
 from .charger import (
     ENERGY_ID,
@@ -228,7 +231,7 @@ async def test_idle_ticks_do_nothing(
     config_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Without a session the 30 s tick neither runs the engine nor publishes."""
+    """Without a session the tick neither runs the engine nor publishes."""
     await setup_entry(hass, config_entry)
     coordinator = config_entry.runtime_data
     published: list[str] = []
@@ -237,6 +240,10 @@ async def test_idle_ticks_do_nothing(
     ticks: list[object] = []
     tick = tracker.tick
     monkeypatch.setattr(tracker, "tick", lambda at: ticks.append(at) or tick(at))
+    await advance(hass, freezer, T0 + timedelta(minutes=5))
+    # An idle charger's power and meter readings change nothing shown.
+    set_source(hass, POWER, "12")
+    set_source(hass, ENERGY, "1520.0")
     await advance(hass, freezer, T0 + timedelta(minutes=10))
     assert not ticks
     assert not published
@@ -246,8 +253,59 @@ async def test_idle_ticks_do_nothing(
     set_source(hass, POWER, "7000")
     await hass.async_block_till_done()
     await advance(hass, freezer, T0 + timedelta(minutes=15))
-    assert len(ticks) == 10
+    assert len(ticks) == 10  # once per cycle of the tick's turns: every 30 s
     assert published[-1] == "charging"
+
+
+@pytest.mark.usefixtures("idle_charger")
+async def test_ticks_publish_the_groups_in_turn(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
+) -> None:
+    """One group a tick, each every 30 s; a session change publishes them all.
+
+    So no tick writes every changed sensor at once: the energy, cost and
+    revenue sensors of a charging session are written 10 s apart.
+    """
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data
+    calls: list[tuple[PublishGroup, object]] = []
+    for group in PublishGroup:
+        coordinator.async_add_listener(
+            lambda group=group: calls.append((group, dt_util.utcnow())), group
+        )
+    set_source(hass, STATUS, "charging")
+    set_source(hass, POWER, "7000")
+    await hass.async_block_till_done()
+    # The session and its charging started: every group at once.
+    assert {group for group, _ in calls} == set(PublishGroup)
+    assert len({at for _, at in calls}) == 1
+    calls.clear()
+
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=3))
+    assert len(calls) == 30  # a tick every 6 s
+    # One group per tick, in turn, each every 30 s; none for what only a
+    # session change changes, nor the slow group within 5 minutes.
+    assert len({at for _, at in calls}) == len(calls)
+    assert {group for group, _ in calls} == set(TICK_GROUPS)
+    for group in TICK_GROUPS:
+        times = [at for published, at in calls if published is group]
+        assert len(times) == 6
+        assert {b - a for a, b in itertools.pairwise(times)} == {timedelta(seconds=30)}
+    # Five minutes into the session, the slow group has a tick of its own.
+    calls.clear()
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=2, seconds=6))
+    assert [group for group, _ in calls].count(PublishGroup.SLOW) == 1
+
+    # The session's end: every group at once again.
+    calls.clear()
+    set_source(hass, STATUS, "disconnected")
+    await hass.async_block_till_done()
+    assert {group for group, _ in calls} == set(PublishGroup)
+    assert len({at for _, at in calls}) == 1
+    # Idle and nothing changed: no group is published any more.
+    calls.clear()
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=3))
+    assert not calls
 
 
 @pytest.mark.usefixtures("idle_charger")
@@ -265,19 +323,29 @@ async def test_idle_ticks_do_nothing(
 async def test_idle_tick_publishes_what_samples_changed(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, config_entry: MockConfigEntry
 ) -> None:
-    """A price change shows at the next tick, idle or not."""
+    """A price change shows at its group's next turn, idle or not."""
     price = {"unit_of_measurement": "EUR/kWh"}
     hass.states.async_set("sensor.spot_price", "1.50", price)
     await setup_entry(hass, config_entry)
     assert current_price(hass) == "1.50"
+    coordinator = config_entry.runtime_data
+    published: list[PublishGroup] = []
+    for group in PublishGroup:
+        coordinator.async_add_listener(
+            lambda group=group: published.append(group), group
+        )
 
     freezer.tick(timedelta(seconds=10))
     hass.states.async_set("sensor.spot_price", "2.25", price)
     await hass.async_block_till_done()
     # Samples are shown by the tick.
     assert current_price(hass) == "1.50"
-    await advance(hass, freezer, T0)
+    await advance(hass, freezer, T0 + timedelta(seconds=30))
     assert current_price(hass) == "2.25"
+    # Each of the tick's groups once, in its turn; then nothing until the
+    # next change.
+    await advance(hass, freezer, T0 + timedelta(minutes=5))
+    assert tuple(sorted(published)) == TICK_GROUPS
 
 
 def current_price(hass: HomeAssistant) -> str:

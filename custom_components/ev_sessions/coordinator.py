@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import IntEnum
 import logging
 from pathlib import Path
 from typing import Any
@@ -115,19 +116,50 @@ from .session_tracker import (
     TrackerSettings,
 )
 from .statistics import SessionStatistics
-from .store import ACTIVE_SAVE_DELAY_POWER_ONLY_S, ACTIVE_SAVE_DELAY_S, SessionStore
+from .store import ACTIVE_SAVE_DELAY_POWER_ONLY_S, SessionStore
 from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
 _LOGGER = logging.getLogger(__name__)
 
-# The tick lets time pass for a session and publishes the view: entities are
-# refreshed this often, session and charging changes at once. Samples only
-# mark the view stale, so a 1 Hz power sensor costs the recorder a row per
-# changed sensor every 30 s, not every second.
-TICK_INTERVAL = timedelta(seconds=30)
-# Values that change only because time passes (a session's durations) are
-# refreshed this often, in a view of their own; session and charging changes
-# show at once there too.
+# The tick lets time pass for a session and publishes the view. Samples only
+# mark the view stale: a 1 Hz power sensor costs the recorder a row per
+# changed sensor every 30 s, not every second. Every 30 s the tick takes a
+# view, and the entities show it in turns, one publish group a tick; each
+# group holds at most one sensor that moves while a car charges. So every
+# entity shows the same instant, refreshed every 30 s, yet a tick writes one
+# state where one publish every 30 s wrote five at once.
+TICK_INTERVAL = timedelta(seconds=6)
+
+
+class PublishGroup(IntEnum):
+    """When an entity is refreshed: in a tick's turn, or only on changes."""
+
+    SESSION_ENERGY = 0
+    TOTAL_ENERGY = 1
+    SESSION_COST = 2
+    TOTAL_COST = 3
+    REVENUE = 4
+    # Values that change only as time passes (durations) or that are counted
+    # over months: refreshed by the 5-minute tick (see `SLOW_PUBLISH_INTERVAL`).
+    SLOW = 5
+    # Values that change only when a session or its charging starts or ends,
+    # an action changes the history, or a month begins (the last session,
+    # the number of sessions, last month): refreshed only then.
+    CHANGES = 6
+
+
+# The groups the tick refreshes, one per tick, in turn.
+TICK_GROUPS = (
+    PublishGroup.SESSION_ENERGY,
+    PublishGroup.TOTAL_ENERGY,
+    PublishGroup.SESSION_COST,
+    PublishGroup.TOTAL_COST,
+    PublishGroup.REVENUE,
+)
+# While a session runs, one tick this often refreshes what changes only as
+# time passes (durations) and the month totals, in a view of their own, and
+# saves the session: the rarer, heavier work in one tick, not spread over
+# many. Session and charging changes show (and save) at once.
 SLOW_PUBLISH_INTERVAL = timedelta(minutes=5)
 # How long stopping waits for a statistics update's recorder work.
 STATISTICS_WAIT_S = 30
@@ -200,8 +232,12 @@ def tracker_settings(entry: ConfigEntry, currency: str | None) -> TrackerSetting
 class EvSessionsCoordinator:
     """Feeds one charger's source entities to the engine and publishes results."""
 
-    # Whether a sample changed what the view shows since it was published.
-    _publish_pending = False
+    # Whether a sample may have changed the view since it was taken.
+    _stale = False
+    # Whether this cycle of turns took a view for its groups to show.
+    _cycle_view = False
+    # How many turns have passed: whose turn the next tick is.
+    _ticks = 0
     # The view for values that change only as time passes, and when it was
     # taken (see `slow_view`).
     _slow_view: ChargerView | None = None
@@ -243,7 +279,9 @@ class EvSessionsCoordinator:
         self._months = self._finished_months(dt_util.utcnow())
         self._month_timer: CALLBACK_TYPE | None = None
         self.view = self._build_view(dt_util.utcnow())
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: dict[PublishGroup, list[CALLBACK_TYPE]] = {
+            group: [] for group in PublishGroup
+        }
         self._event_listeners: list[EventListener] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._units: dict[str, str | None] = {}
@@ -336,7 +374,7 @@ class EvSessionsCoordinator:
             if (state := self.hass.states.get(entity_id)) is not None:
                 self._process(entity_id, state, now)
         self._handle(self.tracker.tick(now), now)
-        self._publish(force=True)
+        self._publish()
         self._unsubscribe.append(async_at_started(self.hass, self._check_sources))
         self._unsubscribe.append(
             self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_on_stop)
@@ -393,17 +431,22 @@ class EvSessionsCoordinator:
     # ------------------------------------------------------------ listeners
 
     @callback
-    def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `update_callback` whenever the view changes; returns a remover."""
-        self._listeners.append(update_callback)
-        return lambda: self._listeners.remove(update_callback)
+    def async_add_listener(
+        self,
+        update_callback: CALLBACK_TYPE,
+        group: PublishGroup = PublishGroup.SESSION_ENERGY,
+    ) -> CALLBACK_TYPE:
+        """Call `update_callback` when `group` is published; returns a remover."""
+        listeners = self._listeners[group]
+        listeners.append(update_callback)
+        return lambda: listeners.remove(update_callback)
 
     @property
     def slow_view(self) -> ChargerView:
-        """The view of values that change only as time passes (durations).
+        """The view of durations and month totals (`PublishGroup.SLOW`).
 
-        Taken from the published view every 5 minutes and at every forced
-        publish (a session or charging change, an action), so a duration
+        Taken every 5 minutes while a session runs and at every publish of
+        all groups (a session or charging change, an action), so a duration
         writes a recorder row every 5 minutes, not every 30 s, yet is exact
         when a session or a charging interval starts or ends.
         """
@@ -423,30 +466,59 @@ class EvSessionsCoordinator:
     ) -> None:
         entity_id = event.data["entity_id"]
         new_state = event.data["new_state"]
+        # Shown at each group's next turn; a session or charging change
+        # publishes every group at once (and so clears this). Without a
+        # session only the price is shown of what the sources say: an idle
+        # charger's power and meter readings change nothing on screen.
+        if self.tracker.active or entity_id == self.price_entity_id:
+            self._stale = True
         if new_state is None:
             self._source_missing(entity_id)
             now = dt_util.utcnow()
             self._handle(self._feed_gap(entity_id, now), now)
-            self._publish_pending = True
             return
         self._process(entity_id, new_state, new_state.last_reported)
-        # Shown at the next tick (session and charging changes were at once).
-        self._publish_pending = True
 
     @callback
     def _on_tick(self, now: datetime) -> None:
-        """Let time pass: confirm stops, time sessions out, publish the view.
+        """Let time pass: confirm stops, time sessions out, publish a group.
 
-        Without a session, time passing changes nothing: there is nothing to
-        time out or to save, and prices change only with samples. An idle
-        tick only publishes what samples changed, if anything.
+        A cycle of turns lasts 30 s: its first tick lets time pass for the
+        session (the engine's clock, the session's save) and takes the view,
+        then each tick shows it to one group. Every 5 minutes of a session
+        the slow group has a tick of its own. Without a session, time passing
+        changes nothing: there is nothing to time out or to save, and prices
+        change only with samples. An idle cycle shows only what samples
+        changed, if anything.
         """
-        if self.tracker.active:
-            self._handle(self.tracker.tick(now), now)
-            self._schedule_save()
-        elif not self._publish_pending:
+        active = self.tracker.active
+        if active and self._slow_due(now):
+            self._publish(PublishGroup.SLOW)
+            # A meter recovers anything a crash loses; the session's save
+            # can wait for this tick (see `_schedule_save`).
+            if self.settings.has_meter:
+                self.store.schedule_active_save(self.tracker.snapshot, at_once=True)
             return
-        self._publish()
+        turn = self._ticks % len(TICK_GROUPS)
+        self._ticks += 1
+        if turn == 0:
+            if active:
+                self._handle(self.tracker.tick(now), now)
+                self._schedule_save()
+            self._cycle_view = active or self._stale
+            if self._cycle_view:
+                self._take_view(now)
+        if self._cycle_view:
+            self._show(TICK_GROUPS[turn])
+
+    def _slow_due(self, now: datetime) -> bool:
+        """Whether the slow view is due for its refresh."""
+        slow_at = self._slow_view_at
+        return (
+            self._slow_view is None
+            or slow_at is None
+            or not slow_at <= now < slow_at + SLOW_PUBLISH_INTERVAL
+        )
 
     @callback
     def _process(self, entity_id: str, state: State, at: datetime) -> None:
@@ -618,7 +690,7 @@ class EvSessionsCoordinator:
             for listener in list(self._event_listeners):
                 listener(event, data)
         self._schedule_save(at_once=True)
-        self._publish(force=True)
+        self._publish()
 
     @callback
     def _record_finished(self, record: SessionRecord) -> None:
@@ -761,7 +833,7 @@ class EvSessionsCoordinator:
         if self._month_timer in self._unsubscribe:
             self._unsubscribe.remove(self._month_timer)
         await self._async_refresh_months()
-        self._publish(force=True)
+        self._publish()
         self._schedule_new_month()
 
     def _live_months(self, live: LiveSession, at: datetime) -> MonthTotals | None:
@@ -800,7 +872,7 @@ class EvSessionsCoordinator:
         if not self.tracker.set_session_target(now, soc=soc, energy_kwh=energy_kwh):
             return False
         self._schedule_save()
-        self._publish(force=True)
+        self._publish()
         return True
 
     async def async_session_with_curve(self, session_id: str) -> SessionRecord | None:
@@ -833,7 +905,7 @@ class EvSessionsCoordinator:
         self._save_history()
         self._refresh_months()
         self._update_statistics(rebuild=True, removed=[old] if old else [])
-        self._publish(force=True)
+        self._publish()
         return edited
 
     async def async_delete_session(self, session_id: str) -> SessionRecord | None:
@@ -846,7 +918,7 @@ class EvSessionsCoordinator:
         await self._async_after_history_change(
             removed=[record], rebuild_statistics=True
         )
-        self._publish(force=True)
+        self._publish()
         return record
 
     def _tariff_for_user(self, user: str | None) -> tuple[Tariff, bool]:
@@ -895,7 +967,7 @@ class EvSessionsCoordinator:
                 put={record.id: [list(p) for p in record.curve] for record in added},
                 rebuild_statistics=True,
             )
-            self._publish(force=True)
+            self._publish()
         return added
 
     def _recorded_states(
@@ -934,44 +1006,61 @@ class EvSessionsCoordinator:
     def _schedule_save(self, *, at_once: bool = False) -> None:
         """Save the engine's state while a session runs.
 
-        Every 5 minutes (every 2 without a meter, which would recover what a
-        crash loses), or `at_once` when a session or a charging interval
-        starts or ends. Without a session there is nothing a crash could
-        lose: the meter baseline and last-seen time are written at the next
-        session start, on unload and when Home Assistant stops.
+        `at_once` when a session or a charging interval starts or ends. In
+        between, with a meter, the 5-minute tick saves it (`_on_tick`): a
+        crash loses nothing the meter does not recover. Without a meter
+        every 2 minutes, so a crash loses at most 2 minutes of integrated
+        power. Without a session there is nothing a crash could lose: the
+        meter baseline and last-seen time are written at the next session
+        start, on unload and when Home Assistant stops.
         """
         if self.tracker.active or self._saved_with_session:
             self._saved_with_session = self.tracker.active
-            self.store.schedule_active_save(
-                self.tracker.snapshot,
-                at_once=at_once,
-                delay_s=ACTIVE_SAVE_DELAY_S
-                if self.settings.has_meter
-                else ACTIVE_SAVE_DELAY_POWER_ONLY_S,
-            )
+            if at_once or not self.settings.has_meter:
+                self.store.schedule_active_save(
+                    self.tracker.snapshot,
+                    at_once=at_once,
+                    delay_s=ACTIVE_SAVE_DELAY_POWER_ONLY_S,
+                )
 
     @callback
-    def _publish(self, *, force: bool = False) -> None:
-        """Build the view and call the entities (they write what changed).
+    def _publish(self, group: PublishGroup | None = None) -> None:
+        """Take a new view and show it to `group` (default: every group).
 
-        The tick publishes every 30 s; `force` is a session or charging
-        change or an action, which also refreshes the slow view.
+        Every group on a session or charging change or an action; the slow
+        group every 5 minutes of a session. Both also take the slow view,
+        and with it the month totals.
         """
-        now = dt_util.utcnow()
-        self._publish_pending = False
-        self.view = self._build_view(now)
-        slow_at = self._slow_view_at
-        if (
-            force
-            or slow_at is None
-            or not slow_at <= now < slow_at + SLOW_PUBLISH_INTERVAL
-        ):
+        self._take_view(dt_util.utcnow(), slow=True)
+        for shown in PublishGroup if group is None else (group,):
+            self._show(shown)
+
+    @callback
+    def _take_view(self, now: datetime, *, slow: bool = False) -> None:
+        """Take the view the entities show; `slow`: the slow view too.
+
+        The month totals are counted only for the slow view; the other
+        views carry its month totals along.
+        """
+        slow_view = self._slow_view
+        self.view = self._build_view(
+            now, months=None if slow or slow_view is None else slow_view.months
+        )
+        self._stale = False
+        if slow or slow_view is None:
             self._slow_view = self.view
             self._slow_view_at = now
-        for update_callback in list(self._listeners):
+
+    @callback
+    def _show(self, group: PublishGroup) -> None:
+        """Call `group`'s entities: each writes its state if what it shows changed."""
+        for update_callback in list(self._listeners[group]):
             update_callback()
 
-    def _build_view(self, at: datetime) -> ChargerView:
+    def _build_view(
+        self, at: datetime, *, months: MonthTotals | None = None
+    ) -> ChargerView:
+        """The charger's view at `at`; with `months` as given, else counted."""
         live = self.tracker.live(at)
         total = self.history.total_energy_kwh
         if live is not None and live.energy_kwh >= self.settings.min_session_energy_kwh:
@@ -994,9 +1083,10 @@ class EvSessionsCoordinator:
             ):
                 # Cost accrues in the hour it is drawn (Energy dashboard).
                 total_cost += live.cost
-        months = self._months
-        if live is not None and (live_part := self._live_months(live, at)):
-            months = months.plus(live_part)
+        if months is None:
+            months = self._months
+            if live is not None and (live_part := self._live_months(live, at)):
+                months = months.plus(live_part)
         return ChargerView(
             status=status,
             live=live,

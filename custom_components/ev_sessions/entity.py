@@ -12,7 +12,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
-from .coordinator import EvSessionsCoordinator
+from .coordinator import EvSessionsCoordinator, PublishGroup
 
 
 class EvSessionsEntity(Entity):
@@ -22,6 +22,8 @@ class EvSessionsEntity(Entity):
     _attr_should_poll = False
     # What the entity showed at its last write (see `_shown`).
     _last_shown: tuple[object, ...] | None = None
+    # The tick's turn this entity is refreshed in.
+    _publish_group = PublishGroup.SESSION_ENERGY
 
     def __init__(self, coordinator: EvSessionsCoordinator, key: str) -> None:
         """Set the unique id `{entry_id}_{key}` and the device link."""
@@ -63,7 +65,11 @@ class EvSessionsEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the coordinator's view."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_listener(self._view_published))
+        self.async_on_remove(
+            self.coordinator.async_add_listener(
+                self._view_published, self._publish_group
+            )
+        )
 
     def _shown(self) -> tuple[object, ...]:
         """What the entity shows: its state and attributes, as cheap values.

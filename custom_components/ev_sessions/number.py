@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import EvSessionsConfigEntry
 from .const import CONF_SOC_ENTITY, DEFAULT_TARGET_SOC
-from .coordinator import EvSessionsCoordinator
+from .coordinator import EvSessionsCoordinator, PublishGroup
 from .entity import EvSessionsEntity
 
 PARALLEL_UPDATES = 0
@@ -35,6 +35,8 @@ class TargetSocNumber(EvSessionsEntity, RestoreNumber):
     _attr_native_max_value = 100
     _attr_native_step = 1
     _attr_native_unit_of_measurement = PERCENTAGE
+    # Only the user changes it.
+    _publish_group = PublishGroup.CHANGES
 
     def __init__(self, coordinator: EvSessionsCoordinator) -> None:
         """Create the `target_soc` number."""

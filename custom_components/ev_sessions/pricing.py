@@ -81,7 +81,7 @@ it and start afresh.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import (
@@ -93,6 +93,7 @@ from decimal import (
     Decimal,
     InvalidOperation,
 )
+import functools
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -712,10 +713,7 @@ class SessionBilling:
         ``(fee_per_kwh + markup_per_kwh) * energy_kwh + markup_factor * cost``
         (energy drawn with no price known adds to ``energy_kwh`` only).
         """
-        tariff = self.tariff
-        return (
-            tariff.fee_per_kwh + tariff.markup_per_kwh
-        ) * self.energy_kwh + tariff.markup_factor * self.cost
+        return _energy_fee(self.tariff, self.energy_kwh, self.cost)
 
     @property
     def avg_cost_per_kwh(self) -> Decimal | None:
@@ -770,26 +768,25 @@ class SessionBilling:
         time (`idle_seconds`), both in seconds; anything but a positive finite
         number counts as 0. A recorded session always pays its session fee.
         """
-        tariff = self.tariff
-        charging = _non_negative(charging_s)
-        idle = _non_negative(idle_s)
-        billable_idle = max(
-            idle - tariff.idle_grace_minutes * _SECONDS_PER_MINUTE, _ZERO
-        )
-        session_fee = tariff.fee_per_session
-        energy_fee = self.energy_fee
-        time_fee = tariff.fee_per_hour * charging / _SECONDS_PER_HOUR
-        idle_fee = tariff.idle_fee_per_hour * billable_idle / _SECONDS_PER_HOUR
-        charged = _exact_sum(session_fee, energy_fee, time_fee, idle_fee)
-        return RevenueBreakdown(
-            session_fee=session_fee,
-            energy_fee=energy_fee,
-            time_fee=time_fee,
-            idle_fee=idle_fee,
-            minimum_fee_adjustment=max(
-                _EXACT.subtract(tariff.minimum_fee, charged), _ZERO
-            ),
-        )
+        return _revenue(self.tariff, self.energy_fee, charging_s, idle_s)
+
+    def revenue_total_later(
+        self, *, charging_s: float, idle_s: float
+    ) -> Callable[[], Decimal]:
+        """Return what `revenue(...).total` is now, counted when first called.
+
+        The exact Decimal sums cost more than the rest of a session's live
+        view, and most readers of the view do not need them. The energy and
+        cost are taken now, so a later call still counts this moment.
+        """
+        tariff, energy_kwh, cost = self.tariff, self.energy_kwh, self.cost
+
+        @functools.cache
+        def total() -> Decimal:
+            energy_fee = _energy_fee(tariff, energy_kwh, cost)
+            return _revenue(tariff, energy_fee, charging_s, idle_s).total
+
+        return total
 
     def with_tariff(self, tariff: Tariff) -> SessionBilling:
         """Return a copy billed under ``tariff`` instead, with the same energy.
@@ -899,6 +896,33 @@ def _money(value: Decimal, digits: int) -> float:
 
 
 # --------------------------------------------------------------------- helpers
+
+
+def _energy_fee(tariff: Tariff, energy_kwh: Decimal, cost: Decimal) -> Decimal:
+    """``(fee_per_kwh + markup_per_kwh) * energy_kwh + markup_factor * cost``."""
+    return (
+        tariff.fee_per_kwh + tariff.markup_per_kwh
+    ) * energy_kwh + tariff.markup_factor * cost
+
+
+def _revenue(
+    tariff: Tariff, energy_fee: Decimal, charging_s: float, idle_s: float
+) -> RevenueBreakdown:
+    """What a session is charged, by component (see `SessionBilling.revenue`)."""
+    charging = _non_negative(charging_s)
+    idle = _non_negative(idle_s)
+    billable_idle = max(idle - tariff.idle_grace_minutes * _SECONDS_PER_MINUTE, _ZERO)
+    session_fee = tariff.fee_per_session
+    time_fee = tariff.fee_per_hour * charging / _SECONDS_PER_HOUR
+    idle_fee = tariff.idle_fee_per_hour * billable_idle / _SECONDS_PER_HOUR
+    charged = _exact_sum(session_fee, energy_fee, time_fee, idle_fee)
+    return RevenueBreakdown(
+        session_fee=session_fee,
+        energy_fee=energy_fee,
+        time_fee=time_fee,
+        idle_fee=idle_fee,
+        minimum_fee_adjustment=max(_EXACT.subtract(tariff.minimum_fee, charged), _ZERO),
+    )
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -21,7 +21,12 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import slugify
 
 from . import EvSessionsConfigEntry
-from .coordinator import STATUS_OPTIONS, ChargerView, EvSessionsCoordinator
+from .coordinator import (
+    STATUS_OPTIONS,
+    ChargerView,
+    EvSessionsCoordinator,
+    PublishGroup,
+)
 from .entity import EvSessionsEntity
 from .period_totals import MonthTotals, PeriodTotals
 from .session_tracker import TrackerSettings
@@ -38,10 +43,11 @@ class EvSessionsSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[ChargerView], SensorValue]
     last_reset_fn: Callable[[ChargerView], datetime | None] | None = None
-    # Values that change only because time passes (durations) follow the
-    # coordinator's slow view: refreshed every 5 minutes, and at once when a
-    # session or a charging interval starts or ends.
-    slow: bool = False
+    # When the sensor is refreshed (see `PublishGroup`). The slow group's
+    # sensors (durations, month totals) follow the coordinator's slow view:
+    # refreshed every 5 minutes, and at once when a session or a charging
+    # interval starts or ends.
+    group: PublishGroup = PublishGroup.SESSION_ENERGY
     # Money sensors: the unit follows Home Assistant's currency.
     unit_fn: Callable[[str | None], str | None] | None = None
     # Whether the charger's settings call for this sensor at all.
@@ -149,16 +155,18 @@ def period_descriptions(
     count up from the month's start (state class total, ``last_reset``);
     last month's are a report, fixed for the whole month: without a state
     class, so long-term statistics do not count them a second time. A month
-    total needs no 30 s refresh: they follow the slow view (every 5 minutes,
-    and at once when a session starts or ends), which keeps their recorder
-    rows and the tick's cost down.
+    total needs no 30 s refresh: this month's follow the slow view (every 5
+    minutes, and at once when a session starts or ends), which keeps their
+    recorder rows and the tick's cost down.
     """
     metered: dict[str, Any] = (
         {"state_class": SensorStateClass.TOTAL, "last_reset_fn": _month_start}
         if this_month
         else {}
     )
-    metered["slow"] = True
+    # This month's totals follow the slow view; last month's change only
+    # when the month or the history does.
+    metered["group"] = PublishGroup.SLOW if this_month else PublishGroup.CHANGES
     return (
         EvSessionsSensorDescription(
             key=key.format(part="energy"),
@@ -230,7 +238,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.HOURS,
         suggested_display_precision=2,
         value_fn=_session_duration,
-        slow=True,
+        group=PublishGroup.SLOW,
     ),
     EvSessionsSensorDescription(
         key="session_charging_duration",
@@ -240,7 +248,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.HOURS,
         suggested_display_precision=2,
         value_fn=_session_charging_duration,
-        slow=True,
+        group=PublishGroup.SLOW,
     ),
     EvSessionsSensorDescription(
         key="session_power_peak",
@@ -249,18 +257,21 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=2,
         value_fn=_session_power_peak,
+        group=PublishGroup.TOTAL_ENERGY,
     ),
     EvSessionsSensorDescription(
         key="session_started",
         translation_key="session_started",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_session_started,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="last_session_ended",
         translation_key="last_session_ended",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda view: view.last.ended_at if view.last is not None else None,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="last_session_energy",
@@ -269,6 +280,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda view: view.last.energy_kwh if view.last is not None else None,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="total_energy",
@@ -278,12 +290,14 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda view: round(view.total_energy_kwh, 4),
+        group=PublishGroup.TOTAL_ENERGY,
     ),
     EvSessionsSensorDescription(
         key="sessions",
         translation_key="sessions",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda view: view.sessions,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="session_cost",
@@ -295,6 +309,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         value_fn=_session_cost,
         last_reset_fn=_session_started,
         exists_fn=_priced,
+        group=PublishGroup.SESSION_COST,
     ),
     EvSessionsSensorDescription(
         key="session_revenue",
@@ -306,6 +321,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         value_fn=_session_revenue,
         last_reset_fn=_session_started,
         exists_fn=_charges_users,
+        group=PublishGroup.REVENUE,
     ),
     EvSessionsSensorDescription(
         key="last_session_cost",
@@ -315,6 +331,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         unit_fn=_currency,
         value_fn=lambda view: view.last.cost if view.last is not None else None,
         exists_fn=_priced,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="last_session_revenue",
@@ -324,6 +341,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         unit_fn=_currency,
         value_fn=lambda view: view.last.revenue if view.last is not None else None,
         exists_fn=_charges_users,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="total_cost",
@@ -334,6 +352,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         unit_fn=_currency,
         value_fn=lambda view: view.total_cost,
         exists_fn=_priced,
+        group=PublishGroup.TOTAL_COST,
     ),
     EvSessionsSensorDescription(
         key="total_revenue",
@@ -344,6 +363,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         unit_fn=_currency,
         value_fn=lambda view: view.total_revenue,
         exists_fn=_charges_users,
+        group=PublishGroup.CHANGES,
     ),
     EvSessionsSensorDescription(
         key="estimated_end",
@@ -351,6 +371,7 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_estimated_end,
         available_fn=_charging,
+        group=PublishGroup.TOTAL_COST,
     ),
     *period_descriptions(
         key="{part}_this_month",
@@ -372,6 +393,8 @@ SENSOR_DESCRIPTIONS: tuple[EvSessionsSensorDescription, ...] = (
         unit_fn=_per_kwh,
         value_fn=lambda view: view.current_price,
         exists_fn=_priced,
+        # The cycle's first turn: a price change shows within 30 s.
+        group=PublishGroup.SESSION_ENERGY,
     ),
 )
 
@@ -450,6 +473,7 @@ class EvSessionsSensor(EvSessionsEntity, SensorEntity):
     ) -> None:
         """Describe the sensor by `description`."""
         self.entity_description = description
+        self._publish_group = description.group
         super().__init__(coordinator, description.key)
         if description.unit_fn is not None:
             self._attr_native_unit_of_measurement = description.unit_fn(
@@ -458,12 +482,12 @@ class EvSessionsSensor(EvSessionsEntity, SensorEntity):
 
     @property
     def _view(self) -> ChargerView:
-        """The coordinator's view this sensor's value follows (slow if slow).
+        """The coordinator's view this sensor's value follows (slow if SLOW).
 
         Both views agree on when a session started (a start is published at
         once to both), so `last_reset` reads the current one.
         """
-        if self.entity_description.slow:
+        if self.entity_description.group is PublishGroup.SLOW:
             return self.coordinator.slow_view
         return self.coordinator.view
 

@@ -19,7 +19,7 @@ kept as a cross-check (`power_energy_kwh`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -157,11 +157,23 @@ class LiveSession:
     user: str | None = None
     currency: str | None = None
     cost: Decimal | None = None
-    revenue: Decimal | None = None
+    # The revenue so far, counted when first read (see `revenue`).
+    revenue_of: Callable[[], Decimal | None] = field(
+        default=lambda: None, repr=False, compare=False
+    )
     # When charging will end (None: unknown), and the session's own targets.
     estimated_end: datetime | None = None
     target_soc: float | None = None
     energy_target_kwh: float | None = None
+
+    @property
+    def revenue(self) -> Decimal | None:
+        """What the session is charged so far, at the moment of this view.
+
+        Counted when first read: its exact Decimal sums cost more than the
+        rest of the view, and most publishes do not show it.
+        """
+        return self.revenue_of()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the session so far, keyed like a finished record."""
@@ -677,12 +689,12 @@ class SessionTracker:
             user=active.user,
             currency=self.settings.currency,
             cost=active.billing.cost if self.settings.priced else None,
-            revenue=active.billing.revenue(
+            revenue_of=active.billing.revenue_total_later(
                 charging_s=charging_s,
                 idle_s=_seconds(active.charging_ended_at, at)
                 if active.charging_since is None and active.charging_ended_at
                 else 0.0,
-            ).total,
+            ),
             estimated_end=active.estimator.estimate
             if active.charging_since is not None and self._estimating(active)
             else None,
