@@ -199,14 +199,16 @@ def test_a_session_with_unreadable_facts_is_skipped_at_once(
 ) -> None:
     data = stored(RECORDS[:3])
     damaged = {**data["sessions"][1], "started_at": "yesterday"}
-    data["sessions"][1:2] = [damaged, "garbage", None, {"id": "no times"}]
+    unended = {**data["sessions"][1], "ended_at": None}
+    data["sessions"][1:2] = [damaged, unended, "garbage", None, {"id": "no times"}]
 
     history = SessionHistory.from_dict(data)
 
     assert [record.id for record in history] == ["s000", "s002"]
     assert history.total_energy_kwh == RECORDS[0].energy_kwh + RECORDS[2].energy_kwh
-    assert caplog.text.count("Skipping an unreadable stored session") == 4
+    assert caplog.text.count("Skipping an unreadable stored session") == 5
     assert "yesterday" in caplog.text
+    assert "needs started_at and ended_at" in caplog.text
 
 
 def test_a_session_whose_record_is_unreadable_is_skipped_when_read(
@@ -294,3 +296,21 @@ def test_the_first_of_two_sessions_with_one_id_is_kept() -> None:
 
     assert len(history) == 2
     assert history.total_energy_kwh == RECORDS[0].energy_kwh + RECORDS[1].energy_kwh
+
+
+def test_an_unreadable_record_met_while_walking_the_history(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = stored(RECORDS[:3])
+    data["sessions"][0]["flags"] = 7
+    del data["sessions"][1]["energy_source"]
+    history = SessionHistory.from_dict(data)
+    before = history.records()
+    # Forgotten (by keep_days) before the snapshot's records are read.
+    assert history.prune(RECORDS[1].ended_at) == ["s000"]
+
+    assert [record.id for record in history] == ["s002"]
+    assert [record.id for record in before] == ["s002"]
+    assert caplog.text.count("Skipping an unreadable stored session") == 2
+    assert len(history) == 1
+    assert history.total_energy_kwh == RECORDS[2].energy_kwh
