@@ -271,6 +271,10 @@ class SessionStatistics:
         written. Sessions gone from ``records`` were forgotten by the history
         (``keep_days``): their statistics stay. For deleted or corrected
         sessions call `async_rebuild`.
+
+        ``records`` may be a history's `records()`: the start-up check and
+        finding the sessions not yet written read only each session's facts,
+        so a history read lazily is not read in full.
         """
         async with self._lock:
             try:
