@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+import json
 from typing import Any
 from unittest.mock import patch
 
@@ -20,6 +21,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.ev_sessions.history import SessionHistory
 from custom_components.ev_sessions.session import SessionRecord
 from custom_components.ev_sessions.statistics import (
     HAS_UNIT_CLASS,
@@ -521,6 +523,40 @@ async def test_stored_curves_are_read_only_when_needed(hass: HomeAssistant) -> N
     await restarted.async_update([kept, SessionRecord.from_dict(later.to_dict())])
     assert loads == 2
     assert (await stored(hass, [ENERGY]))[ENERGY][-1] == (hour(22), 4.0, 16.0)
+
+
+async def test_start_up_check_reads_no_stored_record(hass: HomeAssistant) -> None:
+    """A history read lazily: the check uses each session's facts only."""
+    records = [
+        session(hour(18, day), 2, 6.0, session_id=f"day{day}", cost="3", user="Anna")
+        for day in range(1, 6)
+    ]
+    await rebuild(hass, records, users=["Anna"])
+    history = SessionHistory.from_dict(
+        json.loads(json.dumps(SessionHistory(records).to_dict()))
+    )
+    statistics = SessionStatistics(hass, title="Garage", currency="SEK", users=["Anna"])
+    later = session(hour(18, 7), 1, 4.0, session_id="later", user="Anna")
+    clear, imports = track_recorder_jobs(hass)
+    with (
+        patch.object(
+            SessionRecord, "from_dict", wraps=SessionRecord.from_dict
+        ) as reads,
+        clear as cleared,
+        imports as imported,
+    ):
+        await statistics.async_update(history.records())
+        assert not cleared.called
+        assert not imported.called
+        # The next session is appended; the stored ones are still not read.
+        history.add(later)
+        await statistics.async_update(
+            history.records(), {later.id: [list(point) for point in later.curve]}
+        )
+        assert reads.call_count == 0
+    energy = await stored(hass, [ENERGY, "ev_sessions:garage_anna_energy"])
+    assert energy[ENERGY][-1] == (hour(18, 7), 4.0, 64.0)
+    assert energy["ev_sessions:garage_anna_energy"][-1] == (hour(18, 7), 4.0, 64.0)
 
 
 async def test_clear_removes_the_charger(hass: HomeAssistant) -> None:

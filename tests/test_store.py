@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from custom_components.ev_sessions.const import DOMAIN
+from custom_components.ev_sessions.period_totals import last_month_bounds, month_bounds
+from custom_components.ev_sessions.session import SessionRecord
 from custom_components.ev_sessions.store import decode_curve, encode_curve
 
 from .charger import ENTRY_ID, POWER_ID, STATUS_ID, T0, setup_entry
@@ -163,3 +170,72 @@ async def test_v1_curves_file_is_migrated(
     record = await config_entry.runtime_data.async_session_with_curve("a")
     assert record is not None
     assert record.curve == ((0, 7.0), (3600, 0.0))
+
+
+@pytest.mark.parametrize("entry_options", [OPTIONS])
+async def test_start_up_reads_only_the_records_it_needs(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Years of sessions: start-up reads this and last month's, not the rest.
+
+    The totals and the statistics' start-up check come from each session's
+    facts; a restart then writes back what it never read, as stored.
+    """
+    freezer.move_to(T0)
+    sessions = [
+        SessionRecord.from_dict(
+            stored_record(f"s{number:03d}", 3 * number, 5.0)
+        ).to_dict()
+        for number in reversed(range(60))
+    ]
+    hass_storage[HISTORY_KEY] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": HISTORY_KEY,
+        "data": {"sessions": sessions},
+    }
+    since = last_month_bounds(T0, dt_util.get_default_time_zone())[0]
+    recent = [
+        data for data in sessions if datetime.fromisoformat(data["ended_at"]) >= since
+    ]
+    assert 10 < len(recent) < 30
+    # The first start writes the statistics (reading every record to do so).
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data
+    await coordinator.async_wait_statistics()
+    await async_wait_recording_done(hass)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[HISTORY_KEY]["data"]["sessions"] == sessions
+
+    with patch.object(
+        SessionRecord, "from_dict", wraps=SessionRecord.from_dict
+    ) as reads:
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+        coordinator = config_entry.runtime_data
+        await coordinator.async_wait_statistics()
+        await async_wait_recording_done(hass)
+
+        assert reads.call_count == len(recent)
+        assert coordinator.view.sessions == 60
+        assert coordinator.view.total_energy_kwh == pytest.approx(300.0)
+        assert coordinator.view.last is not None
+        assert coordinator.view.last.id == "s000"
+        assert coordinator.view.months is not None
+        this_month = month_bounds(T0, dt_util.get_default_time_zone())[0]
+        assert coordinator.view.months.this_month.energy_kwh == pytest.approx(
+            5.0
+            * sum(
+                1
+                for data in recent
+                if datetime.fromisoformat(data["started_at"]) >= this_month
+            )
+        )
+        assert await hass.config_entries.async_unload(config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert reads.call_count == len(recent)
+    assert hass_storage[HISTORY_KEY]["data"]["sessions"] == sessions

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import IntEnum
 import logging
@@ -91,6 +91,7 @@ from .period_totals import (
     NO_TOTALS,
     MonthTotals,
     PeriodTotals,
+    last_month_bounds,
     month_totals,
     straddling,
 )
@@ -735,7 +736,8 @@ class EvSessionsCoordinator:
         Every row holds an absolute sum, so an update cut short by a shutdown
         is repaired at the next start.
         """
-        records = list(self.history)
+        # Read when the job needs them: the start-up check reads no record.
+        records = self.history.records()
         job = (
             self.statistics.async_rebuild(records, removed=removed)
             if rebuild
@@ -783,13 +785,22 @@ class EvSessionsCoordinator:
 
     def _finished_months(self, at: datetime) -> MonthTotals:
         """Month totals of the finished sessions, at `at`."""
+        tz = dt_util.get_default_time_zone()
         return month_totals(
-            self.history,
+            self._months_sessions(at, tz),
             at,
-            dt_util.get_default_time_zone(),
+            tz,
             users=self.user_names,
             curves=self._month_curves,
         )
+
+    def _months_sessions(self, at: datetime, tz: tzinfo) -> list[SessionRecord]:
+        """The sessions that can count in `at`'s month or the one before.
+
+        Only these records are read from the history, not years of them.
+        """
+        # Records keep UTC times: a UTC moment compares without zone lookups.
+        return self.history.ended_since(last_month_bounds(at, tz)[0].astimezone(UTC))
 
     @callback
     def _refresh_months(self, *, added: Iterable[SessionRecord] = ()) -> None:
@@ -807,9 +818,9 @@ class EvSessionsCoordinator:
     async def _async_refresh_months(self) -> None:
         """Read the curves the month totals need, then recount them."""
         now = dt_util.utcnow()
+        tz = dt_util.get_default_time_zone()
         needed = {
-            record.id
-            for record in straddling(self.history, now, dt_util.get_default_time_zone())
+            record.id for record in straddling(self._months_sessions(now, tz), now, tz)
         }
         curves = {
             session_id: curve

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from .curve import CurvePoint
 
@@ -35,7 +35,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """Read a stored time (ISO 8601) back; None stays None."""
     if value is None:
         return None
     return datetime.fromisoformat(str(value))
@@ -73,6 +74,42 @@ REVENUE_PARTS = (
     "idle_fee",
     "minimum_fee_adjustment",
 )
+
+
+class SessionFacts(Protocol):
+    """What totals, pruning and overlaps read of a session.
+
+    A `SessionRecord` has these, and so has the history's summary of a
+    stored session whose record has not been read yet.
+    """
+
+    @property
+    def id(self) -> str:
+        """The session's id."""
+
+    @property
+    def started_at(self) -> datetime:
+        """When the car was plugged in."""
+
+    @property
+    def ended_at(self) -> datetime:
+        """When the car was unplugged."""
+
+    @property
+    def energy_kwh(self) -> float:
+        """The energy the session drew."""
+
+    @property
+    def cost(self) -> Decimal | None:
+        """What the energy cost; None without a cost price."""
+
+    @property
+    def revenue(self) -> Decimal | None:
+        """What the session earned."""
+
+    @property
+    def user(self) -> str | None:
+        """Who charged, if known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +227,8 @@ class SessionRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionRecord:
         """Rebuild a record from `to_dict(include_curve=True)` output."""
-        started_at = _parse_time(data["started_at"])
-        ended_at = _parse_time(data["ended_at"])
+        started_at = parse_time(data["started_at"])
+        ended_at = parse_time(data["ended_at"])
         if started_at is None or ended_at is None:
             raise ValueError("a session record needs started_at and ended_at")
         curve = tuple(
@@ -205,8 +242,8 @@ class SessionRecord:
             charger_type=str(data["charger_type"]),
             started_at=started_at,
             ended_at=ended_at,
-            charging_started_at=_parse_time(data.get("charging_started_at")),
-            charging_ended_at=_parse_time(data.get("charging_ended_at")),
+            charging_started_at=parse_time(data.get("charging_started_at")),
+            charging_ended_at=parse_time(data.get("charging_ended_at")),
             duration_s=int(data["duration_s"]),
             charging_duration_s=int(data["charging_duration_s"]),
             energy_kwh=float(data["energy_kwh"]),
@@ -225,12 +262,10 @@ class SessionRecord:
             avg_cost_per_kwh=money_from_json(data.get("avg_cost_per_kwh")),
             price_min=money_from_json(data.get("price_min")),
             price_max=money_from_json(data.get("price_max")),
-            tariff=None
-            if data.get("tariff") is None
-            else {str(key): float(value) for key, value in data["tariff"].items()},
+            tariff=_tariff(data.get("tariff")),
             vehicle=_optional_str(data.get("vehicle")),
             note=_optional_str(data.get("note")),
-            edited_at=_parse_time(data.get("edited_at")),
+            edited_at=parse_time(data.get("edited_at")),
             soc_start=_optional_float(data.get("soc_start")),
             soc_end=_optional_float(data.get("soc_end")),
             completed=bool(data.get("completed", False)),
@@ -243,6 +278,14 @@ class SessionRecord:
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _tariff(data: Any) -> dict[str, float] | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise TypeError(f"a stored tariff is a mapping, not {type(data)}")
+    return {str(key): float(value) for key, value in data.items()}
 
 
 def _breakdown(data: Any) -> dict[str, Decimal] | None:

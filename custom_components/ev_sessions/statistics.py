@@ -76,8 +76,9 @@ from homeassistant.util import slugify
 from sqlalchemy.exc import SQLAlchemyError
 
 from .const import DOMAIN
+from .history import records_where, session_facts
 from .hourly import HourAmounts, HourRow, add_amounts, cumulative_rows, hourly_amounts
-from .session import SessionRecord
+from .session import SessionFacts, SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -270,6 +271,10 @@ class SessionStatistics:
         written. Sessions gone from ``records`` were forgotten by the history
         (``keep_days``): their statistics stay. For deleted or corrected
         sessions call `async_rebuild`.
+
+        ``records`` may be a history's `records()`: the start-up check and
+        finding the sessions not yet written read only each session's facts,
+        so a history read lazily is not read in full.
         """
         async with self._lock:
             try:
@@ -279,11 +284,10 @@ class SessionStatistics:
                         curves = await self._async_curves(curves)
                         await self._async_sync(records, curves, ())
                     return
-                new = [
-                    record for record in records if record.id not in written.session_ids
-                ]
-                if not new:
+                known = written.session_ids
+                if all(session.id in known for session in session_facts(records)):
                     return
+                new = records_where(records, lambda session: session.id not in known)
                 curves = await self._async_curves(curves)
                 if not self._append(written, new, curves):
                     await self._async_sync(records, curves, ())
@@ -377,7 +381,9 @@ class SessionStatistics:
         not yet applied and a new currency; not rows of an older placement.
         """
         await self._async_wait_for_recorder()
-        cutoff = _cutoff(records, ())
+        # Only what each session's facts say: a history's records are not read.
+        sessions = session_facts(records)
+        cutoff = _cutoff(sessions, ())
         try:
             last_rows, kept, metadata = await get_instance(
                 self._hass
@@ -386,7 +392,7 @@ class SessionStatistics:
             )
         except (HomeAssistantError, SQLAlchemyError) as err:
             raise _Unreadable(str(err)) from err
-        with_cost = any(record.cost is not None for record in records) or any(
+        with_cost = any(session.cost is not None for session in sessions) or any(
             series.statistic_id in kept
             for series in self.series
             if series.kind == KIND_COST
@@ -394,21 +400,23 @@ class SessionStatistics:
         last: dict[Group, tuple[datetime, HourAmounts]] = {}
         for group in (None, *self._users):
             mine = [
-                record for record in records if group is None or record.user == group
+                session
+                for session in sessions
+                if group is None or session.user == group
             ]
             drawn = add_amounts(
                 _NONE,
                 (
                     HourAmounts(
-                        record.energy_kwh,
-                        record.cost or Decimal(0),
-                        record.revenue or Decimal(0),
+                        session.energy_kwh,
+                        session.cost or Decimal(0),
+                        session.revenue or Decimal(0),
                     )
-                    for record in mine
+                    for session in mine
                 ),
             )
             latest_start = (
-                _hour(max(record.started_at for record in mine)) if mine else None
+                _hour(max(session.started_at for session in mine)) if mine else None
             )
             totals = _NONE
             last_hour: datetime | None = None
@@ -455,7 +463,7 @@ class SessionStatistics:
             if last_hour is not None:
                 last[group] = (last_hour, totals)
         self._written = _Written(
-            session_ids={record.id for record in records},
+            session_ids={session.id for session in sessions},
             last=last,
             with_cost=with_cost,
         )
@@ -716,7 +724,7 @@ def _hour(moment: datetime) -> datetime:
 
 
 def _cutoff(
-    records: Iterable[SessionRecord], removed: Iterable[SessionRecord]
+    records: Iterable[SessionFacts], removed: Iterable[SessionFacts]
 ) -> datetime | None:
     """Return the hour from which the statistics are compared with the history.
 
