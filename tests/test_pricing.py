@@ -454,6 +454,30 @@ def test_spot_following_at_changing_prices() -> None:
     assert billing.energy_fee == D("25.3")
 
 
+def test_revenue_later_counts_the_moment_it_was_taken() -> None:
+    # A live view's revenue is summed when first read, yet as of its moment:
+    # energy drawn after the view was taken is not in it.
+    tariff = Tariff(
+        fee_per_session=D(10),
+        fee_per_kwh=D(3),
+        fee_per_hour=D(2),
+        markup_factor=D("0.1"),
+        minimum_fee=D(50),
+    )
+    billing = SessionBilling(tariff)
+    billing.add_energy(4.0, at(0), at(30), fixed_price("1.50"))
+    later = billing.revenue_total_later(charging_s=1800, idle_s=0)
+    now = billing.revenue(charging_s=1800, idle_s=0).total
+    billing.add_energy(20.0, at(30), at(90), fixed_price("1.50"))
+    # 10 + 3 * 4 + 0.1 * 6 + 2 * 0.5 = 23.6, raised to the minimum of 50.
+    assert now == D(50)
+    assert later() == now
+    # 10 + 3 * 24 + 0.1 * 36 + 2 * 1.5 = 88.6 now.
+    assert billing.revenue(charging_s=5400, idle_s=0).total == D("88.6")
+    # Summed once.
+    assert later() is later()
+
+
 # -------------------------------------------------------------------- combined
 
 

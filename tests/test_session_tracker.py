@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 import json
 
@@ -13,6 +14,7 @@ import pytest
 
 from custom_components.ev_sessions.charger_status import ChargerState, map_status
 from custom_components.ev_sessions.curve import curve_energy_kwh
+from custom_components.ev_sessions.pricing import Tariff
 from custom_components.ev_sessions.session import SessionRecord
 from custom_components.ev_sessions.session_tracker import (
     SessionEvent,
@@ -444,6 +446,28 @@ def test_live_view_and_ids() -> None:
     assert tracker.live(T0) is not None
     assert tracker.live(T0).id == "20261120180000-0000abcd-2"  # type: ignore[union-attr]
     assert SessionTracker(settings_for()).live(T0) is None
+
+
+def test_live_revenue_is_as_of_the_view() -> None:
+    """A live view's revenue is summed when read, as of the view's moment."""
+    tariffed = dataclasses.replace(
+        settings_for(meter=False),
+        tariff=Tariff(fee_per_session=Decimal(5), fee_per_kwh=Decimal(2)),
+    )
+    tracker = SessionTracker(tariffed)
+    tracker.status_changed(ChargerState.CONNECTED, T0)
+    tracker.power_changed(6.0, T0)
+    # Energy is billed as samples come.
+    tracker.power_changed(6.0, T0 + timedelta(minutes=30))
+    live = tracker.live(T0 + timedelta(minutes=30))
+    assert live is not None
+    tracker.power_changed(6.0, T0 + timedelta(minutes=60))
+    later = tracker.live(T0 + timedelta(minutes=60))
+    assert later is not None
+    # 5 + 2 * 3 kWh, though 6 kWh are drawn by the time it is read.
+    assert live.revenue == Decimal(11)
+    assert later.revenue == Decimal(17)
+    assert live.to_dict()["revenue"] == 11.0
 
 
 def test_record_round_trips_through_json() -> None:
