@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.ev_sessions.coordinator import TICK_INTERVAL
+from custom_components.ev_sessions.coordinator import TURN_INTERVAL
 
 from .traces import ENERGY, POWER, STATUS, Sample
 
@@ -58,7 +58,7 @@ async def advance(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     until: datetime,
-    step: timedelta = TICK_INTERVAL,
+    step: timedelta = TURN_INTERVAL,
 ) -> None:
     """Let time pass until `until`, firing timers at every tick on the way.
 

@@ -27,7 +27,12 @@ from custom_components.ev_sessions.const import (
     DOMAIN,
     EVENT_SESSION_ENDED,
 )
-from custom_components.ev_sessions.coordinator import TICK_GROUPS, PublishGroup
+from custom_components.ev_sessions.coordinator import (
+    TICK_GROUPS,
+    TICK_INTERVAL,
+    TURN_INTERVAL,
+    PublishGroup,
+)
 
 from .charger import (
     ENERGY_ID,
@@ -282,18 +287,20 @@ async def test_ticks_publish_the_groups_in_turn(
     calls.clear()
 
     await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=3))
-    assert len(calls) == 30  # a tick every 6 s
-    # One group per tick, in turn, each every 30 s; none for what only a
-    # session change changes, nor the slow group within 5 minutes.
+    # Every 30 s the tick takes the view; the groups show it in turn, 5 s
+    # apart. None for what only a session change changes, nor the slow group
+    # within 5 minutes.
     assert len({at for _, at in calls}) == len(calls)
     assert {group for group, _ in calls} == set(TICK_GROUPS)
-    for group in TICK_GROUPS:
+    first = [at for group, at in calls if group is TICK_GROUPS[0]]
+    assert len(first) >= 5
+    for index, group in enumerate(TICK_GROUPS):
         times = [at for published, at in calls if published is group]
-        assert len(times) == 6
-        assert {b - a for a, b in itertools.pairwise(times)} == {timedelta(seconds=30)}
+        assert times[0] == first[0] + index * TURN_INTERVAL
+        assert {b - a for a, b in itertools.pairwise(times)} == {TICK_INTERVAL}
     # Five minutes into the session, the slow group has a tick of its own.
     calls.clear()
-    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=2, seconds=6))
+    await advance(hass, freezer, dt_util.utcnow() + timedelta(minutes=2, seconds=5))
     assert [group for group, _ in calls].count(PublishGroup.SLOW) == 1
 
     # The session's end: every group at once again.

@@ -135,11 +135,12 @@ async def test_durations_every_5_minutes_exact_at_changes(
     # The energy follows the 30 s publish.
     assert energy["sensor.garage_session_energy"] >= 40
 
-    # Charging stops at the end (confirmed by the tick a minute later): at once.
+    # Charging stops at the end (confirmed a minute later, at the engine's
+    # next tick, within 30 s): written at once.
     set_source(hass, POWER, "0")
     await advance(hass, freezer, end + timedelta(minutes=1, seconds=30))
     assert charging[-1] == 22
-    assert duration[-1] == 24
+    assert 24 <= duration[-1] <= 24.5
     # Unplugged: the session's exact plugged-in time.
     freezer.tick(timedelta(seconds=20))
     set_source(hass, STATUS, "disconnected")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import IntEnum
+from functools import partial
 import logging
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import (
+    async_call_later,
     async_track_point_in_utc_time,
     async_track_state_change_event,
     async_track_state_report_event,
@@ -122,14 +124,16 @@ from .units import UnsupportedUnitError, energy_kwh, parse_number, power_kw
 
 _LOGGER = logging.getLogger(__name__)
 
-# The tick lets time pass for a session and publishes the view. Samples only
+# Every 30 s the tick lets time pass for a session and takes the view; the
+# entities then show it in turns, one publish group every 5 s, each group
+# holding at most one sensor that moves while a car charges. Samples only
 # mark the view stale: a 1 Hz power sensor costs the recorder a row per
-# changed sensor every 30 s, not every second. Every 30 s the tick takes a
-# view, and the entities show it in turns, one publish group a tick; each
-# group holds at most one sensor that moves while a car charges. So every
-# entity shows the same instant, refreshed every 30 s, yet a tick writes one
-# state where one publish every 30 s wrote five at once.
-TICK_INTERVAL = timedelta(seconds=6)
+# changed sensor every 30 s, not every second. So every entity shows the
+# same instant, refreshed every 30 s, yet no moment of the event loop does
+# more than one of these: take the view, or write one state (where one
+# publish every 30 s wrote five at once, after taking the view).
+TICK_INTERVAL = timedelta(seconds=30)
+TURN_INTERVAL = timedelta(seconds=5)
 
 
 class PublishGroup(IntEnum):
@@ -149,7 +153,8 @@ class PublishGroup(IntEnum):
     CHANGES = 6
 
 
-# The groups the tick refreshes, one per tick, in turn.
+# The groups the tick refreshes, one per tick, in turn, after the turn that
+# takes the view.
 TICK_GROUPS = (
     PublishGroup.SESSION_ENERGY,
     PublishGroup.TOTAL_ENERGY,
@@ -235,10 +240,8 @@ class EvSessionsCoordinator:
 
     # Whether a sample may have changed the view since it was taken.
     _stale = False
-    # Whether this cycle of turns took a view for its groups to show.
-    _cycle_view = False
-    # How many turns have passed: whose turn the next tick is.
-    _ticks = 0
+    # Cancels the next group's turn, while the groups take turns.
+    _next_turn: CALLBACK_TYPE | None = None
     # The view for values that change only as time passes, and when it was
     # taken (see `slow_view`).
     _slow_view: ChargerView | None = None
@@ -388,6 +391,9 @@ class EvSessionsCoordinator:
         """Unsubscribe and write the store now, so a reload resumes exactly."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        if self._next_turn is not None:
+            self._next_turn()
+            self._next_turn = None
         await self.async_wait_statistics()
         self.tracker.checkpoint(dt_util.utcnow())
         await self.store.async_flush(self.tracker.snapshot, self._history_data)
@@ -482,35 +488,47 @@ class EvSessionsCoordinator:
 
     @callback
     def _on_tick(self, now: datetime) -> None:
-        """Let time pass: confirm stops, time sessions out, publish a group.
+        """Let time pass: confirm stops, time sessions out, take the view.
 
-        A cycle of turns lasts 30 s: its first tick lets time pass for the
-        session (the engine's clock, the session's save) and takes the view,
-        then each tick shows it to one group. Every 5 minutes of a session
-        the slow group has a tick of its own. Without a session, time passing
+        The groups then show it in turns (`_on_turn`). Every 5 minutes of a
+        session the tick takes the slow view (durations, month totals) and
+        shows it, in place of the plain view. Without a session, time passing
         changes nothing: there is nothing to time out or to save, and prices
-        change only with samples. An idle cycle shows only what samples
+        change only with samples. An idle tick only shows what samples
         changed, if anything.
         """
         active = self.tracker.active
+        if active:
+            self._handle(self.tracker.tick(now), now)
+            self._schedule_save()
         if active and self._slow_due(now):
             self._publish(PublishGroup.SLOW)
             # A meter recovers anything a crash loses; the session's save
             # can wait for this tick (see `_schedule_save`).
             if self.settings.has_meter:
                 self.store.schedule_active_save(self.tracker.snapshot, at_once=True)
+        elif active or self._stale:
+            self._take_view(now)
+        else:
             return
-        turn = self._ticks % len(TICK_GROUPS)
-        self._ticks += 1
-        if turn == 0:
-            if active:
-                self._handle(self.tracker.tick(now), now)
-                self._schedule_save()
-            self._cycle_view = active or self._stale
-            if self._cycle_view:
-                self._take_view(now)
-        if self._cycle_view:
-            self._show(TICK_GROUPS[turn])
+        self._schedule_turn(0)
+
+    @callback
+    def _schedule_turn(self, index: int) -> None:
+        """Let the group at `index` show the view at the next turn."""
+        if self._next_turn is not None:
+            self._next_turn()
+        self._next_turn = async_call_later(
+            self.hass, TURN_INTERVAL, partial(self._on_turn, index)
+        )
+
+    @callback
+    def _on_turn(self, index: int, _now: datetime) -> None:
+        """Show the view to one group, then hand the turn to the next one."""
+        self._next_turn = None
+        self._show(TICK_GROUPS[index])
+        if index + 1 < len(TICK_GROUPS):
+            self._schedule_turn(index + 1)
 
     def _slow_due(self, now: datetime) -> bool:
         """Whether the slow view is due for its refresh."""
@@ -864,8 +882,13 @@ class EvSessionsCoordinator:
                 revenue=live.revenue or Decimal(0),
             )
             users = {live.user: part} if live.user in self.user_names else {}
-            return dataclasses.replace(
-                months, this_month=part, last_month=NO_TOTALS, users=users
+            return MonthTotals(
+                start=months.start,
+                end=months.end,
+                last_start=months.last_start,
+                this_month=part,
+                last_month=NO_TOTALS,
+                users=users,
             )
         if (record := self.tracker.live_record(at)) is None:  # pragma: no cover
             return None
@@ -1043,6 +1066,10 @@ class EvSessionsCoordinator:
         and with it the month totals.
         """
         self._take_view(dt_util.utcnow(), slow=True)
+        if group is None and self._next_turn is not None:
+            # Every group has seen this newer view: the cycle's turns are done.
+            self._next_turn()
+            self._next_turn = None
         for shown in PublishGroup if group is None else (group,):
             self._show(shown)
 

@@ -201,8 +201,10 @@ class MonthTotals:
 
     def plus(self, other: MonthTotals) -> MonthTotals:
         """Return these totals with ``other``'s (of the same months) added."""
-        return dataclasses.replace(
-            self,
+        return MonthTotals(
+            start=self.start,
+            end=self.end,
+            last_start=self.last_start,
             this_month=_sum(self.this_month, other.this_month),
             last_month=_sum(self.last_month, other.last_month),
             users={

@@ -93,7 +93,6 @@ from decimal import (
     Decimal,
     InvalidOperation,
 )
-import functools
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -779,14 +778,9 @@ class SessionBilling:
         view, and most readers of the view do not need them. The energy and
         cost are taken now, so a later call still counts this moment.
         """
-        tariff, energy_kwh, cost = self.tariff, self.energy_kwh, self.cost
-
-        @functools.cache
-        def total() -> Decimal:
-            energy_fee = _energy_fee(tariff, energy_kwh, cost)
-            return _revenue(tariff, energy_fee, charging_s, idle_s).total
-
-        return total
+        return _RevenueLater(
+            self.tariff, self.energy_kwh, self.cost, charging_s, idle_s
+        )
 
     def with_tariff(self, tariff: Tariff) -> SessionBilling:
         """Return a copy billed under ``tariff`` instead, with the same energy.
@@ -896,6 +890,33 @@ def _money(value: Decimal, digits: int) -> float:
 
 
 # --------------------------------------------------------------------- helpers
+
+
+class _RevenueLater:
+    """A session's revenue total at one moment, summed when first called.
+
+    (A plain class: `functools.cache` costs more to create than it saves.)
+    """
+
+    __slots__ = ("_args", "_total")
+
+    def __init__(
+        self,
+        tariff: Tariff,
+        energy_kwh: Decimal,
+        cost: Decimal,
+        charging_s: float,
+        idle_s: float,
+    ) -> None:
+        self._args = (tariff, energy_kwh, cost, charging_s, idle_s)
+        self._total: Decimal | None = None
+
+    def __call__(self) -> Decimal:
+        if self._total is None:
+            tariff, energy_kwh, cost, charging_s, idle_s = self._args
+            energy_fee = _energy_fee(tariff, energy_kwh, cost)
+            self._total = _revenue(tariff, energy_fee, charging_s, idle_s).total
+        return self._total
 
 
 def _energy_fee(tariff: Tariff, energy_kwh: Decimal, cost: Decimal) -> Decimal:
