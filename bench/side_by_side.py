@@ -372,7 +372,8 @@ def _owner(obj: object, depth: int) -> str | None:
     if isinstance(obj, tuple | list):
         children.extend(obj)
     children.extend(
-        getattr(obj, name, None) for name in ("__self__", "action", "job", "target")
+        getattr(obj, name, None)
+        for name in ("__self__", "action", "job", "target", "func")
     )
     for cell in getattr(obj, "__closure__", None) or ():
         try:

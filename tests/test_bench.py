@@ -7,11 +7,16 @@ the pass/fail run.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
+from homeassistant.core import HassJob
+
 from bench.report import figure_rows, machine, markdown, summary, table
+from bench.side_by_side import OTHER, OURS, timer_owner
 from bench.suite import NAMES, QUICK, run_suite
+from custom_components.ev_sessions.history import SessionHistory
 
 
 async def test_quick_suite_produces_every_figure(tmp_path: Path) -> None:
@@ -44,3 +49,14 @@ async def test_quick_suite_produces_every_figure(tmp_path: Path) -> None:
     assert written.startswith("# Benchmarks")
     assert "## How each figure was measured" in written
     assert written.count("\n| ") >= len(result.figures)
+
+
+def test_timers_are_charged_to_whoever_scheduled_them() -> None:
+    """A timer of ours is ours however it is wrapped (job, partial, closure)."""
+    history = SessionHistory()
+    ours = history.prune
+    assert timer_owner(ours) == OURS
+    assert timer_owner(functools.partial(ours)) == OURS
+    assert timer_owner(lambda: ours) == OURS
+    assert timer_owner(HassJob(functools.partial(ours))) == OURS
+    assert timer_owner(print, (1, "two")) == OTHER

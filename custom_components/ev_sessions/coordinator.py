@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import IntEnum
-from functools import partial
 import logging
 from pathlib import Path
 from typing import Any
@@ -240,8 +239,10 @@ class EvSessionsCoordinator:
 
     # Whether a sample may have changed the view since it was taken.
     _stale = False
-    # Cancels the next group's turn, while the groups take turns.
+    # Cancels the next group's turn, while the groups take turns; and whose
+    # turn it is.
     _next_turn: CALLBACK_TYPE | None = None
+    _turn = 0
     # The view for values that change only as time passes, and when it was
     # taken (see `slow_view`).
     _slow_view: ChargerView | None = None
@@ -514,21 +515,20 @@ class EvSessionsCoordinator:
         self._schedule_turn(0)
 
     @callback
-    def _schedule_turn(self, index: int) -> None:
-        """Let the group at `index` show the view at the next turn."""
+    def _schedule_turn(self, turn: int) -> None:
+        """Let the group at `turn` show the view in `TURN_INTERVAL`."""
         if self._next_turn is not None:
             self._next_turn()
-        self._next_turn = async_call_later(
-            self.hass, TURN_INTERVAL, partial(self._on_turn, index)
-        )
+        self._turn = turn
+        self._next_turn = async_call_later(self.hass, TURN_INTERVAL, self._on_turn)
 
     @callback
-    def _on_turn(self, index: int, _now: datetime) -> None:
+    def _on_turn(self, _now: datetime) -> None:
         """Show the view to one group, then hand the turn to the next one."""
         self._next_turn = None
-        self._show(TICK_GROUPS[index])
-        if index + 1 < len(TICK_GROUPS):
-            self._schedule_turn(index + 1)
+        self._show(TICK_GROUPS[self._turn])
+        if self._turn + 1 < len(TICK_GROUPS):
+            self._schedule_turn(self._turn + 1)
 
     def _slow_due(self, now: datetime) -> bool:
         """Whether the slow view is due for its refresh."""
