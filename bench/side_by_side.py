@@ -16,10 +16,12 @@ event-loop thread CPU time (`time.thread_time_ns`; the recorder's own thread
 is not counted, its cost shows in benchmark 2) and as wall time.
 
 Timers are part of the cost: before the changes of each simulated second, the
-timers that fell due (ev_sessions' 30 s tick and delayed store saves, the
-recorder's commit, a utility meter's reset) are run one by one, timed, and
-charged to whoever scheduled them; ev_sessions' timer time is added to its
-next state change. Timers of Home Assistant itself are charged to nobody.
+timers that fell due (ev_sessions' 30 s tick and 5 s turns, its delayed store
+saves, the recorder's commit, a utility meter's reset) are run one by one,
+timed, and charged to whoever scheduled them; ev_sessions' timer time is added
+to its next state change. Timers of Home Assistant itself are charged to
+nobody (but what the loop then does is charged to ev_sessions if one of its
+timers was among them).
 """
 
 from __future__ import annotations

@@ -179,7 +179,8 @@ def side_by_side_figures(run: SideBySide, selected: set[str]) -> list[Figure]:
         " each change timed alone as event-loop CPU (thread_time) of `async_set`"
         " + `async_block_till_done` until the loop is idle, order rotating; minus"
         " the mean of the no-listener sensor. ev_sessions' timers (30 s tick,"
-        " store saves) and hourly price changes are added to its next change."
+        " 5 s turns, store saves) and hourly price changes are added to its next"
+        " change."
     )
     if "hot_path" in selected:
         ours = statistics.fmean(run.cpu_ns[OURS]) / 1000 - bare
@@ -200,8 +201,8 @@ def side_by_side_figures(run: SideBySide, selected: set[str]) -> list[Figure]:
             HOT_PATH,
             "p99 cost per source state change",
             "us",
-            "As above; 99th percentile of the per-change times (a 30 s tick lands"
-            " on ev_sessions' next change) minus the no-listener mean.",
+            "As above; 99th percentile of the per-change times (a tick or turn"
+            " lands on ev_sessions' next change) minus the no-listener mean.",
             "recipe",
             Target(0.5),
         )
@@ -212,7 +213,7 @@ def side_by_side_figures(run: SideBySide, selected: set[str]) -> list[Figure]:
             "p99 cost per source state change, timers not folded in",
             "us",
             "As above, but ev_sessions' changes alone: what a state change costs"
-            " at the 99th percentile when the 30 s tick is counted apart.",
+            " at the 99th percentile when its ticks and turns are counted apart.",
             "recipe",
         )
         figure.add(percentile(run.change_cpu_ns, 0.99) / 1000 - bare, theirs_p99)
@@ -234,8 +235,9 @@ def side_by_side_figures(run: SideBySide, selected: set[str]) -> list[Figure]:
             HOT_PATH,
             "of which ev_sessions' timers, per change",
             "us",
-            "Event-loop CPU of ev_sessions' own timers (30 s tick that publishes"
-            " its entities, delayed store saves) divided by the source changes.",
+            "Event-loop CPU of ev_sessions' own timers (30 s tick that takes the"
+            " view, 5 s turns that show it, delayed store saves) divided by the"
+            " source changes.",
         )
         figure.add(run.timer_cpu_ns[OURS] / 1000 / changes)
         figures.append(figure)

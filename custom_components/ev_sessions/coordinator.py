@@ -243,6 +243,8 @@ class EvSessionsCoordinator:
     # turn it is.
     _next_turn: CALLBACK_TYPE | None = None
     _turn = 0
+    # Whether this cycle took the slow view: its entities take turns too.
+    _slow_turns = False
     # The view for values that change only as time passes, and when it was
     # taken (see `slow_view`).
     _slow_view: ChargerView | None = None
@@ -492,8 +494,9 @@ class EvSessionsCoordinator:
         """Let time pass: confirm stops, time sessions out, take the view.
 
         The groups then show it in turns (`_on_turn`). Every 5 minutes of a
-        session the tick takes the slow view (durations, month totals) and
-        shows it, in place of the plain view. Without a session, time passing
+        session the tick takes the slow view (durations, month totals) in
+        place of the plain one, and the slow group's entities take the turns
+        too, a few each. Without a session, time passing
         changes nothing: there is nothing to time out or to save, and prices
         change only with samples. An idle tick only shows what samples
         changed, if anything.
@@ -503,7 +506,8 @@ class EvSessionsCoordinator:
             self._handle(self.tracker.tick(now), now)
             self._schedule_save()
         if active and self._slow_due(now):
-            self._publish(PublishGroup.SLOW)
+            self._take_view(now, slow=True)
+            self._slow_turns = True
             # A meter recovers anything a crash loses; the session's save
             # can wait for this tick (see `_schedule_save`).
             if self.settings.has_meter:
@@ -526,9 +530,16 @@ class EvSessionsCoordinator:
     def _on_turn(self, _now: datetime) -> None:
         """Show the view to one group, then hand the turn to the next one."""
         self._next_turn = None
-        self._show(TICK_GROUPS[self._turn])
-        if self._turn + 1 < len(TICK_GROUPS):
-            self._schedule_turn(self._turn + 1)
+        turn = self._turn
+        self._show(TICK_GROUPS[turn])
+        if self._slow_turns:
+            slow = self._listeners[PublishGroup.SLOW]
+            for update_callback in slow[turn :: len(TICK_GROUPS)]:
+                update_callback()
+        if turn + 1 < len(TICK_GROUPS):
+            self._schedule_turn(turn + 1)
+        else:
+            self._slow_turns = False
 
     def _slow_due(self, now: datetime) -> bool:
         """Whether the slow view is due for its refresh."""
@@ -1058,20 +1069,19 @@ class EvSessionsCoordinator:
                 )
 
     @callback
-    def _publish(self, group: PublishGroup | None = None) -> None:
-        """Take a new view and show it to `group` (default: every group).
+    def _publish(self) -> None:
+        """Take a new view, the slow view too, and show it to every group.
 
-        Every group on a session or charging change or an action; the slow
-        group every 5 minutes of a session. Both also take the slow view,
-        and with it the month totals.
+        On a session or charging change, an action, a new month.
         """
         self._take_view(dt_util.utcnow(), slow=True)
-        if group is None and self._next_turn is not None:
-            # Every group has seen this newer view: the cycle's turns are done.
+        if self._next_turn is not None:
+            # Every group sees this newer view: the cycle's turns are done.
             self._next_turn()
             self._next_turn = None
-        for shown in PublishGroup if group is None else (group,):
-            self._show(shown)
+        self._slow_turns = False
+        for group in PublishGroup:
+            self._show(group)
 
     @callback
     def _take_view(self, now: datetime, *, slow: bool = False) -> None:

@@ -929,13 +929,22 @@ def _energy_fee(tariff: Tariff, energy_kwh: Decimal, cost: Decimal) -> Decimal:
 def _revenue(
     tariff: Tariff, energy_fee: Decimal, charging_s: float, idle_s: float
 ) -> RevenueBreakdown:
-    """What a session is charged, by component (see `SessionBilling.revenue`)."""
-    charging = _non_negative(charging_s)
-    idle = _non_negative(idle_s)
-    billable_idle = max(idle - tariff.idle_grace_minutes * _SECONDS_PER_MINUTE, _ZERO)
+    """What a session is charged, by component (see `SessionBilling.revenue`).
+
+    A fee the tariff does not charge is 0 without turning durations into
+    Decimals (most tariffs charge neither by the hour nor for idling).
+    """
     session_fee = tariff.fee_per_session
-    time_fee = tariff.fee_per_hour * charging / _SECONDS_PER_HOUR
-    idle_fee = tariff.idle_fee_per_hour * billable_idle / _SECONDS_PER_HOUR
+    time_fee = _ZERO
+    if tariff.fee_per_hour:
+        time_fee = tariff.fee_per_hour * _non_negative(charging_s) / _SECONDS_PER_HOUR
+    idle_fee = _ZERO
+    if tariff.idle_fee_per_hour:
+        billable_idle = max(
+            _non_negative(idle_s) - tariff.idle_grace_minutes * _SECONDS_PER_MINUTE,
+            _ZERO,
+        )
+        idle_fee = tariff.idle_fee_per_hour * billable_idle / _SECONDS_PER_HOUR
     charged = _exact_sum(session_fee, energy_fee, time_fee, idle_fee)
     return RevenueBreakdown(
         session_fee=session_fee,
