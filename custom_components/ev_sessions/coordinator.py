@@ -496,10 +496,9 @@ class EvSessionsCoordinator:
         The groups then show it in turns (`_on_turn`). Every 5 minutes of a
         session the tick takes the slow view (durations, month totals) in
         place of the plain one, and the slow group's entities take the turns
-        too, a few each. Without a session, time passing
-        changes nothing: there is nothing to time out or to save, and prices
-        change only with samples. An idle tick only shows what samples
-        changed, if anything.
+        too, a few each. Without a session, time passing changes nothing:
+        there is nothing to time out or to save, and prices change only with
+        samples. An idle tick only shows what samples changed, if anything.
         """
         active = self.tracker.active
         if active:
